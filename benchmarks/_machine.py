@@ -1,0 +1,33 @@
+"""Describe the machine a benchmark ran on."""
+
+import os
+import platform
+
+import torch
+
+
+def machine():
+    """CPU model and cores, GPU if any, and software versions, as a dict."""
+    cpu = platform.processor() or "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    info = {
+        "cpu": cpu,
+        "cpu_cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+    }
+    import numpy  # noqa: E401
+    import sklearn
+    import skorch
+
+    info.update(numpy=numpy.__version__, sklearn=sklearn.__version__, skorch=skorch.__version__)
+    return info

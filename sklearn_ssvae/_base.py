@@ -1,0 +1,141 @@
+"""What every estimator of the package shares: data checks, seeding, device, scoring."""
+
+from contextlib import contextmanager
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from scipy.special import softmax
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.metrics import accuracy_score
+from sklearn.utils import _safe_indexing, check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+
+from ._likelihoods import LIKELIHOODS
+from ._net import as_float_tensor
+from ._validation import labelled_rows
+
+
+def resolve_device(device):
+    """'auto' becomes 'cuda' when a GPU is available, else 'cpu'; others pass through."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+def seed_from(random_state):
+    """A 31-bit seed drawn from a sklearn ``random_state``."""
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+@contextmanager
+def seeded_torch(random_state, device):
+    """Seed torch's global generators from ``random_state``, restoring them on exit.
+
+    Weight initialisation, batch shuffles and the reparameterisation noise all draw from the
+    global generators, so seeding them once before the net is built makes a fit repeatable
+    without leaving the user's torch random state changed.
+    """
+    device = torch.device(device)
+    cuda_devices = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda_devices):
+        torch.manual_seed(seed_from(random_state))
+        yield
+
+
+class BaseSemiSupervisedVAE(ClassifierMixin, TransformerMixin, BaseEstimator):
+    """Base class of the semi-supervised VAE classifiers. Not for direct use.
+
+    A classifier first (``predict``, ``score``), and a transformer to the latent space
+    (``transform``, ``fit_transform``).
+    """
+
+    _parameter_constraints = {
+        "latent_dim": [Interval(Integral, 1, None, closed="left")],
+        "hidden_sizes": [tuple, list],
+        "likelihood": [StrOptions({"auto", *LIKELIHOODS})],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # The networks compute in float32, whatever the input's precision.
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
+
+    def _validate_X(self, X, reset):
+        """X as a float32 array; n_features_in_ is set (reset) or checked."""
+        return validate_data(self, X, reset=reset, dtype=np.float32)
+
+    def _check_hidden_sizes(self):
+        sizes = tuple(self.hidden_sizes)
+        if not sizes or not all(isinstance(s, Integral) and s > 0 for s in sizes):
+            raise ValueError(
+                f"hidden_sizes must be a non-empty sequence of positive ints; got "
+                f"{self.hidden_sizes!r}."
+            )
+        return sizes
+
+    def _map_batches(self, X, fn):
+        """Check X, then apply ``fn(module, X_batch)`` in evaluation mode over batches."""
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return self.net_.map_batches(as_float_tensor(X, "cpu"), fn)
+
+    def predict_proba(self, X):
+        """Class probabilities q(y|x).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``.
+        """
+        logits = self._map_batches(X, lambda module, x: module(x))
+        return softmax(logits.astype(np.float64), axis=1)
+
+    def predict(self, X):
+        """The most probable class under q(y|x).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def score(self, X, y, sample_weight=None):
+        """Accuracy on the labelled rows of ``y``; rows marked -1 are ignored.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            True labels, -1 for rows without one.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        float
+        """
+        y = column_or_1d(y, warn=True)
+        mask = labelled_rows(y)
+        if not mask.any():
+            raise ValueError("y has no labelled rows to score (every value is -1).")
+        if sample_weight is not None:
+            sample_weight = np.asarray(sample_weight)[mask]
+        y_pred = self.predict(_safe_indexing(X, mask))
+        return accuracy_score(y[mask], y_pred, sample_weight=sample_weight)

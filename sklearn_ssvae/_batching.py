@@ -1,0 +1,89 @@
+"""Minibatches sliced from tensors, with the labelled rows spread over every training batch.
+
+The labelled set is often tiny (100 rows beside 60,000 unlabelled ones). Shuffled together,
+most batches would hold no labelled row and the classifier q(y|x) would hardly be trained
+(DESIGN.md, section 4). So each epoch shuffles the two groups apart and deals the labelled rows
+out to every batch, as Kingma's code did.
+"""
+
+import math
+
+import torch
+
+
+class SemiSupervisedBatches:
+    """Iterable of ``(X, y)`` minibatches over a skorch dataset holding tensors.
+
+    It stands in for skorch's ``iterator_train`` and ``iterator_valid`` (skorch calls it as
+    ``iterator(dataset, batch_size=...)``). Rows are gathered by tensor indexing on the
+    tensors' own device: no per-row Python work, no collation.
+
+    Parameters
+    ----------
+    dataset : skorch.dataset.Dataset
+        Its ``X`` is a float tensor; its ``y`` a long tensor with -1 for unlabelled rows,
+        or None.
+    batch_size : int
+        Rows per batch (the last batch may be smaller).
+    training : bool, default=False
+        False: the rows in order, for prediction. True: a fresh shuffle per epoch with the
+        labelled rows spread over all batches.
+    n_labelled_per_batch : int or None, default=None
+        Only when training. None: the labelled rows are split evenly over the batches, each
+        seen once per epoch; if there are fewer labelled rows than batches they are cycled so
+        that every batch still holds one. An int: every batch holds that many labelled rows,
+        cycling through the shuffled labelled set, and ``batch_size - n_labelled_per_batch``
+        unlabelled rows.
+    """
+
+    def __init__(self, dataset, batch_size, training=False, n_labelled_per_batch=None):
+        self.X = dataset.X
+        self.y = dataset.y
+        self.batch_size = batch_size
+        self.training = training
+        self.n_labelled_per_batch = n_labelled_per_batch
+
+    def __iter__(self):
+        if not self.training:
+            for start in range(0, len(self.X), self.batch_size):
+                stop = start + self.batch_size
+                yield self.X[start:stop], None if self.y is None else self.y[start:stop]
+            return
+        for index in self._training_batches():
+            yield self.X[index], self.y[index]
+
+    def __len__(self):
+        if not self.training:
+            return math.ceil(len(self.X) / self.batch_size)
+        return self._batch_plan()[1]
+
+    def _batch_plan(self):
+        """Indices of the labelled and unlabelled rows, and the number of batches."""
+        device = self.X.device
+        labelled = torch.nonzero(self.y >= 0).squeeze(1)
+        unlabelled = torch.nonzero(self.y < 0).squeeze(1)
+        n_l, n_u = len(labelled), len(unlabelled)
+        if self.n_labelled_per_batch is None or n_u == 0:
+            n_batches = max(1, math.ceil((n_l + n_u) / self.batch_size))
+        else:
+            n_batches = max(1, math.ceil(n_u / (self.batch_size - self.n_labelled_per_batch)))
+        return (labelled.to(device), unlabelled.to(device)), n_batches
+
+    def _training_batches(self):
+        (labelled, unlabelled), n_batches = self._batch_plan()
+        device = self.X.device
+        unlabelled = unlabelled[torch.randperm(len(unlabelled), device=device)]
+        labelled = labelled[torch.randperm(len(labelled), device=device)]
+        if self.n_labelled_per_batch is None:
+            n_labelled_total = max(len(labelled), n_batches) if len(labelled) else 0
+        else:
+            n_labelled_total = self.n_labelled_per_batch * n_batches
+        if len(labelled):
+            # Cycle through the shuffled labelled rows when more are needed than exist.
+            repeats = math.ceil(n_labelled_total / len(labelled))
+            labelled = labelled.repeat(repeats)[:n_labelled_total]
+        for lab, unlab in zip(
+            torch.tensor_split(labelled, n_batches), torch.tensor_split(unlabelled, n_batches),
+            strict=True,
+        ):
+            yield torch.cat([lab, unlab])

@@ -1,0 +1,94 @@
+"""Observation models p(x|...) for the decoder's output.
+
+A likelihood turns the decoder's raw output into a distribution over x: ``log_prob`` for the
+reconstruction term of the ELBO, ``mean`` for generated data. Gaussian keeps its per-feature
+scale as a learnt parameter, so it lives in the model and moves, trains and pickles with it.
+"""
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+LIKELIHOODS = ("bernoulli", "gaussian")
+
+
+class BernoulliLikelihood(nn.Module):
+    """p(x|.) = Bernoulli(sigmoid(logits)) per feature, for data in [0, 1]."""
+
+    def log_prob(self, x, logits):
+        """Sum over features of log p(x|.), broadcasting ``x`` over leading class axes."""
+        x = x.expand_as(logits)
+        return -F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(-1)
+
+    def mean(self, logits):
+        """Mean of p(x|.): the per-feature probability."""
+        return torch.sigmoid(logits)
+
+
+class GaussianLikelihood(nn.Module):
+    """p(x|.) = N(mean, diag(scale^2)) with a learnt scale per feature.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of features.
+    min_scale : float, default=1e-3
+        Floor on the scale, so that a constant feature cannot drive the density to infinity.
+    """
+
+    def __init__(self, n_features, min_scale=1e-3):
+        super().__init__()
+        self.min_scale = min_scale
+        # softplus(0.5413) = 1: start at unit scale.
+        self.raw_scale = nn.Parameter(torch.full((n_features,), 0.5413))
+
+    def scale(self):
+        """Per-feature standard deviation."""
+        return F.softplus(self.raw_scale) + self.min_scale
+
+    def log_prob(self, x, mean):
+        """Sum over features of log N(x; mean, scale^2), broadcasting over class axes."""
+        scale = self.scale()
+        return (
+            -0.5 * ((x - mean) / scale) ** 2 - torch.log(scale) - 0.5 * math.log(2 * math.pi)
+        ).sum(-1)
+
+    def mean(self, mean):
+        """Mean of p(x|.)."""
+        return mean
+
+
+def resolve_likelihood(likelihood, X):
+    """Choose the likelihood for data ``X`` and check that it fits the data.
+
+    Parameters
+    ----------
+    likelihood : {'auto', 'bernoulli', 'gaussian'}
+        'auto' picks Bernoulli when every value lies in [0, 1], Gaussian otherwise.
+    X : ndarray of shape (n_samples, n_features)
+
+    Returns
+    -------
+    str
+        'bernoulli' or 'gaussian'.
+    """
+    in_unit_interval = bool(np.min(X) >= 0 and np.max(X) <= 1)
+    if likelihood == "auto":
+        return "bernoulli" if in_unit_interval else "gaussian"
+    if likelihood == "bernoulli" and not in_unit_interval:
+        raise ValueError(
+            "likelihood='bernoulli' needs every value of X in [0, 1]; got values in "
+            f"[{np.min(X):.4g}, {np.max(X):.4g}]. Scale X into [0, 1] (for example "
+            "MinMaxScaler) or use likelihood='gaussian'."
+        )
+    return likelihood
+
+
+def make_likelihood(name, n_features):
+    """Build the likelihood module called ``name`` for ``n_features`` features."""
+    if name == "bernoulli":
+        return BernoulliLikelihood()
+    return GaussianLikelihood(n_features)

@@ -1,0 +1,83 @@
+"""The M2 training objective (Kingma et al. 2014, eq. 9), per training row.
+
+With N training rows of which N_l are labelled, Kingma's objective is
+
+    J = sum_labelled L(x,y) + sum_unlabelled U(x) + alpha_K * sum_labelled -log q(y|x),
+    alpha_K = alpha * N,
+
+divided by N (his code's normalisation). Per row that is
+
+    J / N = (N_l/N) mean_labelled L + (N_u/N) mean_unlabelled U
+            + alpha * mean_labelled -log q(y|x),
+
+which is what one minibatch estimates: each group's mean over the rows of that group in the
+batch, weighted by the group's share of the whole training set. The estimate stays unbiased
+however the labelled rows are spread over batches, and a batch without labelled (or unlabelled)
+rows leaves that group's terms out instead of taking the mean of nothing (NaN).
+"""
+
+import torch.nn.functional as F
+from torch import nn
+
+
+class M2Objective(nn.Module):
+    """Negative M2 objective per training row, with its parts.
+
+    Parameters
+    ----------
+    alpha : float
+        Weight of the classification term, relative to one row's ELBO; Kingma's 0.1.
+    labelled_fraction : float
+        N_l / N over the whole training set.
+    """
+
+    def __init__(self, alpha, labelled_fraction):
+        super().__init__()
+        self.alpha = alpha
+        self.labelled_fraction = labelled_fraction
+
+    def forward(self, module, x, y):
+        """Evaluate the objective on one batch.
+
+        Parameters
+        ----------
+        module : M2Module
+        x : torch.Tensor of shape (n, n_features)
+        y : torch.LongTensor of shape (n,)
+            Class index, or -1 for an unlabelled row.
+
+        Returns
+        -------
+        loss : torch.Tensor, scalar
+        parts : dict of str to torch.Tensor
+            'reconstruction' and 'kl' (per row, as weighted in the loss), 'classification'
+            (mean -log q(y|x) over labelled rows) and 'labelled_accuracy'.
+        """
+        labelled = y >= 0
+        zero = x.new_zeros(())
+        loss, reconstruction, kl = zero, zero, zero
+        classification, accuracy = zero, zero
+        if labelled.any():
+            x_l, y_l = x[labelled], y[labelled]
+            rec_l, kl_l = module.neg_elbo_terms(x_l, y_l)
+            L = rec_l + kl_l + module.neg_log_prior_y()
+            logits = module.encoder_y(x_l)
+            classification = F.cross_entropy(logits, y_l)
+            accuracy = (logits.argmax(-1) == y_l).float().mean()
+            f = self.labelled_fraction
+            loss = loss + f * L.mean() + self.alpha * classification
+            reconstruction = reconstruction + f * rec_l.mean()
+            kl = kl + f * kl_l.mean()
+        if not labelled.all():
+            U, rec_u, kl_u = module.unlabelled_bound(x[~labelled])
+            f = 1.0 - self.labelled_fraction
+            loss = loss + f * U.mean()
+            reconstruction = reconstruction + f * rec_u.mean()
+            kl = kl + f * kl_u.mean()
+        parts = {
+            "reconstruction": reconstruction,
+            "kl": kl,
+            "classification": classification,
+            "labelled_accuracy": accuracy,
+        }
+        return loss, parts

@@ -1,0 +1,282 @@
+"""M2Classifier: the M2 model of Kingma et al. (2014) as a scikit-learn classifier."""
+
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+
+from ._base import BaseSemiSupervisedVAE, resolve_device, seed_from, seeded_torch
+from ._likelihoods import resolve_likelihood
+from ._loss import M2Objective
+from ._models import M2Module
+from ._net import SemiSupervisedNet, as_float_tensor, progress_callbacks
+from ._validation import encode_semi_supervised
+
+# Noise shared by every row in score_samples, so a row's value does not depend on its batch.
+_SCORE_SEED = 0
+
+
+class M2Classifier(BaseSemiSupervisedVAE):
+    """Semi-supervised classifier with the M2 generative model (Kingma et al., 2014).
+
+    M2 treats the class as a latent variable that is observed for the labelled rows:
+
+    - p(y) = Cat(1/K), p(z) = N(0, I), p(x|y,z) = the likelihood on decoder(z, y);
+    - q(y|x) = Cat(softmax(encoder_y(x))) is the classifier; q(z|x,y) = N(mu, diag sigma^2).
+
+    A labelled row (x, y) contributes L(x,y) = -E_q[log p(x|y,z)] + KL(q(z|x,y) || p(z))
+    - log p(y); an unlabelled row contributes U(x) = sum_y q(y|x) L(x,y) - H(q(y|x)), with
+    every class enumerated (never sampled). The objective minimised, per training row, is::
+
+        (N_l/N) mean_labelled L + (N_u/N) mean_unlabelled U + alpha * mean_labelled -log q(y|x)
+
+    for N rows of which N_l are labelled. This is Kingma's objective divided by N, with his
+    classification weight alpha_K = alpha * N spread evenly over the labelled rows (each
+    labelled row's -log q(y|x) weighted alpha * N / N_l); his default is alpha = 0.1.
+
+    Parameters
+    ----------
+    latent_dim : int, default=50
+        Size of z.
+    hidden_sizes : tuple of int, default=(500,)
+        Hidden layers of encoder_y, encoder_z and (reversed) the decoder; ReLU activations.
+    alpha : float, default=0.1
+        Weight of the classification term (see above).
+    likelihood : {'auto', 'bernoulli', 'gaussian'}, default='auto'
+        p(x|y,z). 'auto' is Bernoulli when every value of X lies in [0, 1] (images scaled to
+        [0, 1]) and Gaussian with a learnt per-feature scale otherwise (standardise the
+        features first).
+    max_epochs : int, default=100
+        Passes over the training data.
+    batch_size : int, default=256
+        Rows per minibatch, labelled and unlabelled together.
+    learning_rate : float, default=1e-3
+        Adam's step size.
+    n_labelled_per_batch : int or None, default=None
+        How labelled rows are spread over minibatches. None: evenly over all batches, each
+        labelled row once per epoch (cycled so that every batch holds at least one when
+        labelled rows are fewer than batches). An int k < batch_size: every batch holds k
+        labelled rows, cycling through the labelled set, and batch_size - k unlabelled rows.
+    device : str or torch.device, default='auto'
+        Torch device for training and prediction; 'auto' uses CUDA when available.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, batch order and the reparameterisation noise; the same
+        value gives the same model on the same device.
+    verbose : int, default=0
+        0 is silent; 1 prints a table per epoch with the loss and its terms; 2 also shows a
+        progress bar over the batches.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Labels seen in the labelled rows (never -1).
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    likelihood_ : str
+        The likelihood used, 'bernoulli' or 'gaussian'.
+    net_ : skorch.NeuralNet
+        The trained net; ``net_.module_`` holds the torch networks and ``net_.history`` the
+        per-epoch loss terms.
+
+    See Also
+    --------
+    sklearn.semi_supervised.LabelSpreading : Graph-based semi-supervised classifier.
+
+    References
+    ----------
+    D. P. Kingma, D. J. Rezende, S. Mohamed, M. Welling. "Semi-supervised Learning with Deep
+    Generative Models". NeurIPS 2014.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import make_moons
+    >>> from sklearn_ssvae import M2Classifier
+    >>> X, y = make_moons(200, noise=0.1, random_state=0)
+    >>> y_semi = np.where(np.arange(200) < 20, y, -1)
+    >>> clf = M2Classifier(latent_dim=2, hidden_sizes=(32,), max_epochs=3,
+    ...                    random_state=0).fit(X, y_semi)
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 2)
+    """
+
+    _parameter_constraints = {
+        **BaseSemiSupervisedVAE._parameter_constraints,
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "n_labelled_per_batch": [Interval(Integral, 1, None, closed="left"), None],
+    }
+
+    def __init__(
+        self,
+        *,
+        latent_dim=50,
+        hidden_sizes=(500,),
+        alpha=0.1,
+        likelihood="auto",
+        max_epochs=100,
+        batch_size=256,
+        learning_rate=1e-3,
+        n_labelled_per_batch=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        self.latent_dim = latent_dim
+        self.hidden_sizes = hidden_sizes
+        self.alpha = alpha
+        self.likelihood = likelihood
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.n_labelled_per_batch = n_labelled_per_batch
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Fit M2 on labelled and unlabelled rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            All rows, labelled and unlabelled.
+        y : array-like of shape (n_samples,)
+            Labels, with -1 for unlabelled rows (for string labels, an object array with the
+            int -1).
+
+        Returns
+        -------
+        self : M2Classifier
+        """
+        X, y = self._validate_Xy(X, y)
+        hidden_sizes = self._check_hidden_sizes()
+        if self.n_labelled_per_batch is not None and self.n_labelled_per_batch >= self.batch_size:
+            raise ValueError(
+                f"n_labelled_per_batch={self.n_labelled_per_batch} leaves no room for "
+                f"unlabelled rows in batch_size={self.batch_size}; it must be smaller."
+            )
+        self.classes_, y_encoded = encode_semi_supervised(y)
+        self.likelihood_ = resolve_likelihood(self.likelihood, X)
+        device = resolve_device(self.device)
+        with seeded_torch(self.random_state, device):
+            self.net_ = SemiSupervisedNet(
+                module=M2Module,
+                module__n_features=X.shape[1],
+                module__n_classes=len(self.classes_),
+                module__latent_dim=self.latent_dim,
+                module__hidden_sizes=hidden_sizes,
+                module__likelihood=self.likelihood_,
+                criterion=M2Objective,
+                criterion__alpha=self.alpha,
+                criterion__labelled_fraction=float(np.mean(y_encoded >= 0)),
+                optimizer=torch.optim.Adam,
+                lr=self.learning_rate,
+                max_epochs=self.max_epochs,
+                batch_size=self.batch_size,
+                iterator_train__n_labelled_per_batch=self.n_labelled_per_batch,
+                callbacks=progress_callbacks(self.verbose),
+                device=device,
+                verbose=self.verbose,
+            )
+            self.net_.fit(as_float_tensor(X, device), torch.as_tensor(y_encoded, device=device))
+        return self
+
+    def _validate_Xy(self, X, y):
+        X = self._validate_X(X, reset=True)
+        y = column_or_1d(np.asarray(y), warn=True)
+        if len(y) != len(X):
+            raise ValueError(f"X has {len(X)} rows but y has {len(y)}.")
+        return X, y
+
+    def transform(self, X):
+        """Latent posterior means, E[z] under q(z|x) = sum_y q(y|x) q(z|x,y).
+
+        For M2, z is the part of x that the class does not explain (the "style"); its
+        posterior depends on y, so this averages mu(x,y) over the classes with the weights
+        q(y|x).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, latent_dim)
+        """
+        return self._map_batches(X, lambda module, x: module.latent_mean(x))
+
+    def score_samples(self, X):
+        """Evidence lower bound of log p(x) per row, with the class marginalised: -U(x).
+
+        A one-sample reparameterised estimate; the same noise is used for every row and every
+        call, so the result is deterministic and does not depend on how rows are batched.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        eps = torch.randn(self.latent_dim, generator=torch.Generator().manual_seed(_SCORE_SEED))
+
+        def bound(module, x):
+            return -module.unlabelled_bound(x, eps=eps.to(x.device))[0]
+
+        return self._map_batches(X, bound)
+
+    def sample(self, n_samples=1, y=None, random_state=None):
+        """Generate rows: y uniform (or given), z ~ N(0, I), x the mean of p(x|y,z).
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of rows.
+        y : array-like of shape (n_samples,) or a single label, default=None
+            Classes to generate, from ``classes_``; drawn uniformly when None.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the draws of y and z.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            Means of p(x|y,z) (for Bernoulli, pixel probabilities).
+        y : ndarray of shape (n_samples,)
+            The class of each row.
+        """
+        check_is_fitted(self)
+        if not isinstance(n_samples, Integral) or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive int; got {n_samples!r}.")
+        generator = torch.Generator().manual_seed(seed_from(random_state))
+        if y is None:
+            y_index = torch.randint(len(self.classes_), (n_samples,), generator=generator)
+        else:
+            y_index = torch.as_tensor(self._class_indices(y, n_samples))
+        z = torch.randn(n_samples, self.latent_dim, generator=generator)
+        module = self.net_.module_
+        self.net_._set_training(False)
+        with torch.no_grad():
+            device = self.net_.device
+            X = module.generate(z.to(device), y_index.to(device)).cpu().numpy()
+        return X, self.classes_[y_index.numpy()]
+
+    def _class_indices(self, y, n_samples):
+        """Indices into classes_ of the labels ``y`` (one label or n_samples of them)."""
+        y = np.asarray(y, dtype=self.classes_.dtype if self.classes_.dtype != object else None)
+        y = np.full(n_samples, y.item(), dtype=object) if y.ndim == 0 else y
+        if len(y) != n_samples:
+            raise ValueError(f"y has {len(y)} labels but n_samples is {n_samples}.")
+        index = np.searchsorted(self.classes_, y)
+        index = np.clip(index, 0, len(self.classes_) - 1)
+        unknown = self.classes_[index] != y
+        if np.any(unknown):
+            raise ValueError(
+                f"y holds labels not in classes_ {self.classes_.tolist()}: "
+                f"{sorted(set(np.asarray(y)[unknown].tolist()))}."
+            )
+        return index

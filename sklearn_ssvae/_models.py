@@ -1,0 +1,117 @@
+"""The torch modules of the generative models.
+
+M2 (Kingma et al. 2014, section 3.1.2), with K classes and a latent z of size d::
+
+    p(y)     = Cat(1/K)
+    p(z)     = N(0, I)
+    p(x|y,z) = likelihood(decoder(z, y))
+    q(y|x)   = Cat(softmax(encoder_y(x)))                   -- the classifier
+    q(z|x,y) = N(mu(x,y), diag(exp(logvar(x,y))))           -- encoder_z(x, y)
+"""
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ._likelihoods import make_likelihood
+from ._networks import ConditionalMLP, mlp
+
+
+def kl_standard_normal(mu, logvar):
+    """KL(N(mu, diag(exp(logvar))) || N(0, I)) in closed form, summed over the last axis."""
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(-1)
+
+
+class M2Module(nn.Module):
+    """M2's three networks and its likelihood.
+
+    Parameters
+    ----------
+    n_features : int
+        Size of x.
+    n_classes : int
+        Number of classes K.
+    latent_dim : int
+        Size of z.
+    hidden_sizes : tuple of int
+        Hidden layers of each of the three networks.
+    likelihood : {'bernoulli', 'gaussian'}
+        Observation model p(x|y,z).
+    """
+
+    def __init__(self, n_features, n_classes, latent_dim, hidden_sizes, likelihood):
+        super().__init__()
+        self.n_classes = n_classes
+        self.encoder_y = mlp(n_features, hidden_sizes, n_classes)
+        self.encoder_z = ConditionalMLP(n_features, n_classes, hidden_sizes, 2 * latent_dim)
+        self.decoder = ConditionalMLP(latent_dim, n_classes, tuple(reversed(hidden_sizes)),
+                                      n_features)
+        self.likelihood = make_likelihood(likelihood, n_features)
+
+    def forward(self, x):
+        """Logits of q(y|x)."""
+        return self.encoder_y(x)
+
+    def encode_z(self, x, y=None):
+        """Mean and log-variance of q(z|x,y); every class when ``y`` is None (axis 1)."""
+        mu, logvar = self.encoder_z(x, y).chunk(2, dim=-1)
+        return mu, logvar
+
+    def neg_elbo_terms(self, x, y=None, eps=None):
+        """The two parts of L(x,y) = -E_q(z|x,y)[log p(x|y,z)] + KL(q(z|x,y) || p(z)) - log p(y).
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n, n_features)
+        y : torch.LongTensor of shape (n,), or None
+            Class of each row; None enumerates all K classes.
+        eps : torch.Tensor broadcastable to (n, [K,] latent_dim), or None
+            Standard normal noise for the one-sample reparameterised estimate; drawn afresh
+            when None.
+
+        Returns
+        -------
+        reconstruction, kl : torch.Tensor of shape (n,), or (n, K) when ``y`` is None
+            -log p(x|y,z) at one z ~ q(z|x,y), and the closed-form KL.
+            L(x,y) is their sum plus log K (the constant -log p(y)).
+        """
+        mu, logvar = self.encode_z(x, y)
+        if eps is None:
+            eps = torch.randn_like(mu)
+        z = mu + eps * torch.exp(0.5 * logvar)
+        x_params = self.decoder(z, y)
+        if y is None:
+            x = x.unsqueeze(1)
+        reconstruction = -self.likelihood.log_prob(x, x_params)
+        return reconstruction, kl_standard_normal(mu, logvar)
+
+    def neg_log_prior_y(self):
+        """-log p(y) = log K, the same for every class."""
+        return math.log(self.n_classes)
+
+    def unlabelled_bound(self, x, eps=None):
+        """U(x) = sum_y q(y|x) L(x,y) - H(q(y|x)) per row, enumerating every class.
+
+        Returns
+        -------
+        U, reconstruction, kl : torch.Tensor of shape (n,)
+            The bound and its two parts averaged under q(y|x).
+        """
+        log_q = F.log_softmax(self.encoder_y(x), dim=-1)
+        q = log_q.exp()
+        reconstruction, kl = self.neg_elbo_terms(x, None, eps)
+        L = reconstruction + kl + self.neg_log_prior_y()
+        U = (q * (L + log_q)).sum(-1)
+        return U, (q * reconstruction).sum(-1), (q * kl).sum(-1)
+
+    def latent_mean(self, x):
+        """E[z] under q(z|x) = sum_y q(y|x) q(z|x,y): the q(y|x)-weighted mean of mu(x,y)."""
+        q = F.softmax(self.encoder_y(x), dim=-1)
+        mu, _ = self.encode_z(x, None)
+        return (q.unsqueeze(-1) * mu).sum(1)
+
+    def generate(self, z, y):
+        """Mean of p(x|y,z)."""
+        return self.likelihood.mean(self.decoder(z, y))

@@ -1,0 +1,92 @@
+"""The private skorch net that trains the torch modules.
+
+Public estimators build one of these in ``fit`` and keep it as ``net_``. The module is the
+whole model (its networks and likelihood) and the criterion is the objective, which takes the
+module and a batch and returns the loss with its parts; the net records those parts per batch
+so that skorch's epoch table shows them.
+"""
+
+import numpy as np
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import PassthroughScoring, ProgressBar
+from skorch.dataset import unpack_data
+from skorch.utils import to_device
+
+from ._batching import SemiSupervisedBatches
+
+LOSS_PARTS = ("reconstruction", "kl", "classification", "labelled_accuracy")
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The training loss stopped being finite; the weights are those of the last good step."""
+
+
+class SemiSupervisedNet(NeuralNet):
+    """skorch ``NeuralNet`` whose criterion is an objective of (module, X, y).
+
+    Parameters
+    ----------
+    *args, **kwargs
+        As for ``skorch.NeuralNet``; ``criterion`` is a module whose forward takes
+        ``(module, X, y)`` and returns ``(loss, parts)`` with ``parts`` a dict of scalars.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("iterator_train", SemiSupervisedBatches)
+        kwargs.setdefault("iterator_train__training", True)
+        kwargs.setdefault("iterator_valid", SemiSupervisedBatches)
+        kwargs.setdefault("train_split", None)
+        super().__init__(*args, **kwargs)
+
+    def get_default_callbacks(self):
+        callbacks = list(super().get_default_callbacks())
+        callbacks += [(name, PassthroughScoring(name, on_train=True)) for name in LOSS_PARTS]
+        return callbacks
+
+    def train_step_single(self, batch, **fit_params):
+        self._set_training(True)
+        Xi, yi = (to_device(part, self.device) for part in unpack_data(batch))
+        loss, parts = self.criterion_(self.module_, Xi, yi)
+        if not torch.isfinite(loss):
+            raise NonFiniteLossError(
+                f"the training loss became {loss.item()} at epoch {len(self.history)}; "
+                "training stopped before the step that would have spoilt the weights. "
+                "Try a smaller learning rate, or check X for extreme values (standardise "
+                "features for likelihood='gaussian')."
+            )
+        loss.backward()
+        for name, value in parts.items():
+            self.history.record_batch(name, value.item())
+        return {"loss": loss, "y_pred": None}
+
+    def map_batches(self, X, fn):
+        """Apply ``fn(module, X_batch)`` to ``X`` in evaluation mode, batch by batch.
+
+        Parameters
+        ----------
+        X : torch.Tensor of shape (n_samples, n_features)
+        fn : callable
+            Takes the module and a batch on the net's device; returns a tensor.
+
+        Returns
+        -------
+        ndarray
+            The batches' results, concatenated along the first axis.
+        """
+        self._set_training(False)
+        outputs = []
+        with torch.no_grad():
+            for Xi, _ in self.get_iterator(self.get_dataset(X), training=False):
+                outputs.append(fn(self.module_, to_device(Xi, self.device)).cpu())
+        return torch.cat(outputs).numpy()
+
+
+def progress_callbacks(verbose):
+    """Extra callbacks for ``verbose``: a progress bar at 2 and above."""
+    return [("progress_bar", ProgressBar())] if verbose >= 2 else []
+
+
+def as_float_tensor(X, device):
+    """X as a float32 tensor on ``device``; shares memory with a float32 ndarray on CPU."""
+    return torch.as_tensor(np.ascontiguousarray(X, dtype=np.float32), device=device)

@@ -1,0 +1,101 @@
+"""The M2 module's loss terms against independent computations."""
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import distributions as D
+
+from sklearn_ssvae._likelihoods import BernoulliLikelihood, GaussianLikelihood
+from sklearn_ssvae._models import M2Module, kl_standard_normal
+from sklearn_ssvae._networks import ConditionalMLP
+
+N_ROWS, N_FEATURES, N_CLASSES, LATENT_DIM = 7, 5, 4, 3
+
+
+@pytest.fixture
+def module():
+    torch.manual_seed(0)
+    return M2Module(N_FEATURES, N_CLASSES, LATENT_DIM, (16, 8), "gaussian").double()
+
+
+@pytest.fixture
+def x():
+    return torch.randn(N_ROWS, N_FEATURES, generator=torch.Generator().manual_seed(1)).double()
+
+
+def test_kl_matches_monte_carlo():
+    generator = torch.Generator().manual_seed(0)
+    mu = torch.randn(4, LATENT_DIM, generator=generator).double()
+    logvar = torch.randn(4, LATENT_DIM, generator=generator).double()
+    q = D.Normal(mu, torch.exp(0.5 * logvar))
+    p = D.Normal(torch.zeros_like(mu), torch.ones_like(mu))
+    z = q.sample((400_000,))
+    monte_carlo = (q.log_prob(z) - p.log_prob(z)).sum(-1).mean(0)
+    torch.testing.assert_close(kl_standard_normal(mu, logvar), monte_carlo, atol=0.02, rtol=0.01)
+
+
+def test_conditional_mlp_is_an_mlp_on_input_and_onehot():
+    torch.manual_seed(0)
+    net = ConditionalMLP(N_FEATURES, N_CLASSES, (6,), 2).double()
+    first = torch.nn.Linear(N_FEATURES + N_CLASSES, 6).double()
+    with torch.no_grad():
+        first.weight.copy_(torch.cat([net.input.weight, net.class_embedding.weight.T], dim=1))
+        first.bias.copy_(net.input.bias)
+    u = torch.randn(N_ROWS, N_FEATURES).double()
+    y = torch.arange(N_ROWS) % N_CLASSES
+    expected = net.head(first(torch.cat([u, F.one_hot(y, N_CLASSES).double()], dim=1)))
+    torch.testing.assert_close(net(u, y), expected)
+
+
+def test_bernoulli_log_prob_matches_torch_distribution():
+    logits = torch.randn(N_ROWS, N_FEATURES).double()
+    x = torch.rand(N_ROWS, N_FEATURES).round().double()
+    expected = D.Bernoulli(logits=logits).log_prob(x).sum(-1)
+    torch.testing.assert_close(BernoulliLikelihood().log_prob(x, logits), expected)
+
+
+def test_gaussian_log_prob_matches_torch_distribution():
+    likelihood = GaussianLikelihood(N_FEATURES).double()
+    with torch.no_grad():
+        likelihood.raw_scale.uniform_(-2, 2)
+    mean, x = torch.randn(2, N_ROWS, N_FEATURES).double()
+    expected = D.Normal(mean, likelihood.scale()).log_prob(x).sum(-1)
+    torch.testing.assert_close(likelihood.log_prob(x, mean), expected)
+
+
+def test_enumeration_matches_a_loop_over_classes(module, x):
+    eps = torch.randn(N_ROWS, N_CLASSES, LATENT_DIM).double()
+    reconstruction, kl = module.neg_elbo_terms(x, None, eps)
+    assert reconstruction.shape == kl.shape == (N_ROWS, N_CLASSES)
+    for k in range(N_CLASSES):
+        y = torch.full((N_ROWS,), k)
+        rec_k, kl_k = module.neg_elbo_terms(x, y, eps[:, k])
+        torch.testing.assert_close(reconstruction[:, k], rec_k)
+        torch.testing.assert_close(kl[:, k], kl_k)
+
+
+def test_unlabelled_bound_is_expected_L_minus_entropy(module, x):
+    eps = torch.randn(N_ROWS, N_CLASSES, LATENT_DIM).double()
+    U, _, _ = module.unlabelled_bound(x, eps)
+    q = F.softmax(module.encoder_y(x), dim=-1)
+    expected = torch.zeros(N_ROWS).double()
+    for k in range(N_CLASSES):
+        rec, kl = module.neg_elbo_terms(x, torch.full((N_ROWS,), k), eps[:, k])
+        L = rec + kl + math.log(N_CLASSES)
+        expected += q[:, k] * L
+    expected -= D.Categorical(probs=q).entropy()
+    torch.testing.assert_close(U, expected)
+
+
+def test_neg_elbo_uses_the_reparameterised_sample(module, x):
+    """With noise eps, the reconstruction is evaluated at z = mu + eps * sigma."""
+    y = torch.arange(N_ROWS) % N_CLASSES
+    eps = torch.randn(N_ROWS, LATENT_DIM).double()
+    mu, logvar = module.encode_z(x, y)
+    z = mu + eps * torch.exp(0.5 * logvar)
+    x_mean = module.decoder(z, y)
+    expected = -D.Normal(x_mean, module.likelihood.scale()).log_prob(x).sum(-1)
+    reconstruction, _ = module.neg_elbo_terms(x, y, eps)
+    torch.testing.assert_close(reconstruction, expected)
