@@ -5,7 +5,6 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.metrics import accuracy_score
 from sklearn.utils import _safe_indexing, check_random_state
@@ -13,7 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ._likelihoods import LIKELIHOODS
-from ._net import as_float_tensor
+from ._net import SemiSupervisedNet, as_float_tensor, progress_callbacks
 from ._validation import labelled_rows
 
 
@@ -73,6 +72,39 @@ class BaseSemiSupervisedVAE(ClassifierMixin, TransformerMixin, BaseEstimator):
         """X as a float32 array; n_features_in_ is set (reset) or checked."""
         return validate_data(self, X, reset=reset, dtype=np.float32)
 
+    def _validate_Xy(self, X, y):
+        """X as for ``_validate_X`` (reset) and y as a 1-D array of the same length."""
+        X = self._validate_X(X, reset=True)
+        y = column_or_1d(np.asarray(y), warn=True)
+        if len(y) != len(X):
+            raise ValueError(f"X has {len(X)} rows but y has {len(y)}.")
+        return X, y
+
+    def _fit_net(self, X, y_encoded, **net_params):
+        """Build ``net_`` from ``net_params`` (module, criterion, ...) and train it, seeded.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features), float32
+        y_encoded : ndarray of shape (n_samples,), int64
+            Class indices, -1 for unlabelled rows.
+        **net_params
+            Passed to ``SemiSupervisedNet`` beside the estimator's training parameters.
+        """
+        device = resolve_device(self.device)
+        with seeded_torch(self.random_state, device):
+            self.net_ = SemiSupervisedNet(
+                optimizer=torch.optim.Adam,
+                lr=self.learning_rate,
+                max_epochs=self.max_epochs,
+                batch_size=self.batch_size,
+                callbacks=progress_callbacks(self.verbose),
+                device=device,
+                verbose=self.verbose,
+                **net_params,
+            )
+            self.net_.fit(as_float_tensor(X, device), torch.as_tensor(y_encoded, device=device))
+
     def _check_hidden_sizes(self):
         sizes = tuple(self.hidden_sizes)
         if not sizes or not all(isinstance(s, Integral) and s > 0 for s in sizes):
@@ -87,21 +119,6 @@ class BaseSemiSupervisedVAE(ClassifierMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         return self.net_.map_batches(as_float_tensor(X, "cpu"), fn)
-
-    def predict_proba(self, X):
-        """Class probabilities q(y|x).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-            Columns in the order of ``classes_``.
-        """
-        logits = self._map_batches(X, lambda module, x: module(x))
-        return softmax(logits.astype(np.float64), axis=1)
 
     def predict(self, X):
         """The most probable class under q(y|x).

@@ -1,4 +1,9 @@
-"""The M2 training objective (Kingma et al. 2014, eq. 9), per training row.
+"""Training objectives: M1's negative ELBO, and M2's (Kingma et al. 2014, eq. 9).
+
+Each objective is a module called as ``objective(module, x, y)`` that returns the loss and a
+dict of its parts, named in the class attribute ``parts`` (the columns of the epoch table).
+
+M2, per training row.
 
 With N training rows of which N_l are labelled, Kingma's objective is
 
@@ -30,6 +35,8 @@ class M2Objective(nn.Module):
     labelled_fraction : float
         N_l / N over the whole training set.
     """
+
+    parts = ("reconstruction", "kl", "classification", "labelled_accuracy")
 
     def __init__(self, alpha, labelled_fraction):
         super().__init__()
@@ -81,3 +88,18 @@ class M2Objective(nn.Module):
             "labelled_accuracy": accuracy,
         }
         return loss, parts
+
+
+class VAEObjective(nn.Module):
+    """Negative ELBO of a VAE (M1) per row: -E_q(z|x)[log p(x|z)] + KL(q(z|x) || p(z)).
+
+    The labels play no part: M1 learns from every row alike.
+    """
+
+    parts = ("reconstruction", "kl")
+
+    def forward(self, module, x, y=None):
+        """Evaluate the objective on one batch; ``y`` is ignored."""
+        reconstruction, kl = module.neg_elbo_terms(x)
+        loss = (reconstruction + kl).mean()
+        return loss, {"reconstruction": reconstruction.mean(), "kl": kl.mean()}

@@ -4,15 +4,15 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
+from scipy.special import softmax
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseSemiSupervisedVAE, resolve_device, seed_from, seeded_torch
+from ._base import BaseSemiSupervisedVAE, seed_from
 from ._likelihoods import resolve_likelihood
 from ._loss import M2Objective
 from ._models import M2Module
-from ._net import SemiSupervisedNet, as_float_tensor, progress_callbacks
 from ._validation import encode_semi_supervised
 
 # Noise shared by every row in score_samples, so a row's value does not depend on its batch.
@@ -161,36 +161,36 @@ class M2Classifier(BaseSemiSupervisedVAE):
             )
         self.classes_, y_encoded = encode_semi_supervised(y)
         self.likelihood_ = resolve_likelihood(self.likelihood, X)
-        device = resolve_device(self.device)
-        with seeded_torch(self.random_state, device):
-            self.net_ = SemiSupervisedNet(
-                module=M2Module,
-                module__n_features=X.shape[1],
-                module__n_classes=len(self.classes_),
-                module__latent_dim=self.latent_dim,
-                module__hidden_sizes=hidden_sizes,
-                module__likelihood=self.likelihood_,
-                criterion=M2Objective,
-                criterion__alpha=self.alpha,
-                criterion__labelled_fraction=float(np.mean(y_encoded >= 0)),
-                optimizer=torch.optim.Adam,
-                lr=self.learning_rate,
-                max_epochs=self.max_epochs,
-                batch_size=self.batch_size,
-                iterator_train__n_labelled_per_batch=self.n_labelled_per_batch,
-                callbacks=progress_callbacks(self.verbose),
-                device=device,
-                verbose=self.verbose,
-            )
-            self.net_.fit(as_float_tensor(X, device), torch.as_tensor(y_encoded, device=device))
+        self._fit_net(
+            X,
+            y_encoded,
+            module=M2Module,
+            module__n_features=X.shape[1],
+            module__n_classes=len(self.classes_),
+            module__latent_dim=self.latent_dim,
+            module__hidden_sizes=hidden_sizes,
+            module__likelihood=self.likelihood_,
+            criterion=M2Objective,
+            criterion__alpha=self.alpha,
+            criterion__labelled_fraction=float(np.mean(y_encoded >= 0)),
+            iterator_train__n_labelled_per_batch=self.n_labelled_per_batch,
+        )
         return self
 
-    def _validate_Xy(self, X, y):
-        X = self._validate_X(X, reset=True)
-        y = column_or_1d(np.asarray(y), warn=True)
-        if len(y) != len(X):
-            raise ValueError(f"X has {len(X)} rows but y has {len(y)}.")
-        return X, y
+    def predict_proba(self, X):
+        """Class probabilities q(y|x).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``.
+        """
+        logits = self._map_batches(X, lambda module, x: module(x))
+        return softmax(logits.astype(np.float64), axis=1)
 
     def transform(self, X):
         """Latent posterior means, E[z] under q(z|x) = sum_y q(y|x) q(z|x,y).

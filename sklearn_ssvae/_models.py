@@ -1,5 +1,11 @@
 """The torch modules of the generative models.
 
+M1 (Kingma et al. 2014, section 3.1.1), a VAE with a latent z of size d::
+
+    p(z)   = N(0, I)
+    p(x|z) = likelihood(decoder(z))
+    q(z|x) = N(mu(x), diag(exp(logvar(x))))                 -- encoder(x)
+
 M2 (Kingma et al. 2014, section 3.1.2), with K classes and a latent z of size d::
 
     p(y)     = Cat(1/K)
@@ -22,6 +28,55 @@ from ._networks import ConditionalMLP, mlp
 def kl_standard_normal(mu, logvar):
     """KL(N(mu, diag(exp(logvar))) || N(0, I)) in closed form, summed over the last axis."""
     return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(-1)
+
+
+def reparameterise(mu, logvar, eps=None):
+    """z = mu + eps * sigma, with eps ~ N(0, I) drawn afresh when not given."""
+    if eps is None:
+        eps = torch.randn_like(mu)
+    return mu + eps * torch.exp(0.5 * logvar)
+
+
+class M1Module(nn.Module):
+    """M1's encoder, decoder and likelihood.
+
+    Parameters
+    ----------
+    n_features : int
+        Size of x.
+    latent_dim : int
+        Size of z.
+    hidden_sizes : tuple of int
+        Hidden layers of the encoder and (reversed) of the decoder.
+    likelihood : {'bernoulli', 'gaussian'}
+        Observation model p(x|z).
+    """
+
+    def __init__(self, n_features, latent_dim, hidden_sizes, likelihood):
+        super().__init__()
+        self.encoder = mlp(n_features, hidden_sizes, 2 * latent_dim)
+        self.decoder = mlp(latent_dim, tuple(reversed(hidden_sizes)), n_features)
+        self.likelihood = make_likelihood(likelihood, n_features)
+
+    def forward(self, x):
+        """Mean of q(z|x)."""
+        return self.encode(x)[0]
+
+    def encode(self, x):
+        """Mean and log-variance of q(z|x)."""
+        mu, logvar = self.encoder(x).chunk(2, dim=-1)
+        return mu, logvar
+
+    def neg_elbo_terms(self, x, eps=None):
+        """-log p(x|z) at one z ~ q(z|x), and KL(q(z|x) || p(z)), per row."""
+        mu, logvar = self.encode(x)
+        z = reparameterise(mu, logvar, eps)
+        reconstruction = -self.likelihood.log_prob(x, self.decoder(z))
+        return reconstruction, kl_standard_normal(mu, logvar)
+
+    def generate(self, z):
+        """Mean of p(x|z)."""
+        return self.likelihood.mean(self.decoder(z))
 
 
 class M2Module(nn.Module):
@@ -78,9 +133,7 @@ class M2Module(nn.Module):
             L(x,y) is their sum plus log K (the constant -log p(y)).
         """
         mu, logvar = self.encode_z(x, y)
-        if eps is None:
-            eps = torch.randn_like(mu)
-        z = mu + eps * torch.exp(0.5 * logvar)
+        z = reparameterise(mu, logvar, eps)
         x_params = self.decoder(z, y)
         if y is None:
             x = x.unsqueeze(1)

@@ -15,8 +15,6 @@ from skorch.utils import to_device
 
 from ._batching import SemiSupervisedBatches
 
-LOSS_PARTS = ("reconstruction", "kl", "classification", "labelled_accuracy")
-
 
 class NonFiniteLossError(FloatingPointError):
     """The training loss stopped being finite; the weights are those of the last good step."""
@@ -29,7 +27,8 @@ class SemiSupervisedNet(NeuralNet):
     ----------
     *args, **kwargs
         As for ``skorch.NeuralNet``; ``criterion`` is a module whose forward takes
-        ``(module, X, y)`` and returns ``(loss, parts)`` with ``parts`` a dict of scalars.
+        ``(module, X, y)`` and returns ``(loss, parts)`` with ``parts`` a dict of scalars,
+        whose names the criterion class lists in its ``parts`` attribute.
     """
 
     def __init__(self, *args, **kwargs):
@@ -41,7 +40,8 @@ class SemiSupervisedNet(NeuralNet):
 
     def get_default_callbacks(self):
         callbacks = list(super().get_default_callbacks())
-        callbacks += [(name, PassthroughScoring(name, on_train=True)) for name in LOSS_PARTS]
+        parts = self.criterion.parts
+        callbacks += [(name, PassthroughScoring(name, on_train=True)) for name in parts]
         return callbacks
 
     def train_step_single(self, batch, **fit_params):

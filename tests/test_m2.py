@@ -171,7 +171,7 @@ def test_sample_given_and_uniform_classes(fitted):
 def test_sample_is_class_conditional(blobs):
     """Generated rows of a class lie nearer that class's mean than other classes' means."""
     X, y_semi, y = blobs
-    clf = M2Classifier(latent_dim=2, hidden_sizes=(64,), max_epochs=150, batch_size=32,
+    clf = M2Classifier(latent_dim=2, hidden_sizes=(64,), max_epochs=400, batch_size=32,
                        random_state=0).fit(X, y_semi)
     means = np.stack([X[y == k].mean(0) for k in range(3)])
     for k in range(3):
