@@ -15,6 +15,9 @@ from ._likelihoods import LIKELIHOODS
 from ._net import SemiSupervisedNet, as_float_tensor, progress_callbacks
 from ._validation import labelled_rows
 
+# Noise shared by every row in score_samples, so that a row's bound does not depend on its batch.
+_SCORE_SEED = 0
+
 
 def resolve_device(device):
     """'auto' becomes 'cuda' when a GPU is available, else 'cpu'; others pass through."""
@@ -104,6 +107,17 @@ class BaseSemiSupervisedVAE(ClassifierMixin, TransformerMixin, BaseEstimator):
                 **net_params,
             )
             self.net_.fit(as_float_tensor(X, device), torch.as_tensor(y_encoded, device=device))
+
+    def _score_noise(self):
+        """Standard normal noise of size latent_dim, the same for every row and every call."""
+        return torch.randn(self.latent_dim, generator=torch.Generator().manual_seed(_SCORE_SEED))
+
+    def _sampling_generator(self, n_samples, random_state):
+        """Check the model is fitted and ``n_samples`` valid; a torch generator for the draws."""
+        check_is_fitted(self)
+        if not isinstance(n_samples, Integral) or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive int; got {n_samples!r}.")
+        return torch.Generator().manual_seed(seed_from(random_state))
 
     def _check_hidden_sizes(self):
         sizes = tuple(self.hidden_sizes)

@@ -1,6 +1,5 @@
 """M1Classifier: a VAE on every row, and a classifier on the labelled rows' latent means."""
 
-from numbers import Integral
 
 import numpy as np
 import torch
@@ -11,13 +10,11 @@ from sklearn.semi_supervised import LabelPropagation, LabelSpreading, SelfTraini
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseSemiSupervisedVAE, seed_from
+from ._base import BaseSemiSupervisedVAE
 from ._likelihoods import resolve_likelihood
 from ._loss import VAEObjective
 from ._models import M1Module
 from ._validation import UNLABELLED, encode_semi_supervised
-
-_SCORE_SEED = 0
 
 
 def is_semi_supervised(estimator):
@@ -231,7 +228,7 @@ class M1Classifier(BaseSemiSupervisedVAE):
         -------
         ndarray of shape (n_samples,)
         """
-        eps = torch.randn(self.latent_dim, generator=torch.Generator().manual_seed(_SCORE_SEED))
+        eps = self._score_noise()
 
         def bound(module, x):
             reconstruction, kl = module.neg_elbo_terms(x, eps=eps.to(x.device))
@@ -254,10 +251,7 @@ class M1Classifier(BaseSemiSupervisedVAE):
         y : ndarray of shape (n_samples,)
             ``predict`` of the generated rows.
         """
-        check_is_fitted(self)
-        if not isinstance(n_samples, Integral) or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive int; got {n_samples!r}.")
-        generator = torch.Generator().manual_seed(seed_from(random_state))
+        generator = self._sampling_generator(n_samples, random_state)
         Z = torch.randn(n_samples, self.latent_dim, generator=generator)
         X = self.inverse_transform(Z.numpy())
         return X, self.predict(X)

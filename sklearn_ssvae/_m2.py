@@ -7,16 +7,12 @@ import torch
 from scipy.special import softmax
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseSemiSupervisedVAE, seed_from
+from ._base import BaseSemiSupervisedVAE
 from ._likelihoods import resolve_likelihood
 from ._loss import M2Objective
 from ._models import M2Module
 from ._validation import encode_semi_supervised
-
-# Noise shared by every row in score_samples, so a row's value does not depend on its batch.
-_SCORE_SEED = 0
 
 
 class M2Classifier(BaseSemiSupervisedVAE):
@@ -223,7 +219,7 @@ class M2Classifier(BaseSemiSupervisedVAE):
         -------
         ndarray of shape (n_samples,)
         """
-        eps = torch.randn(self.latent_dim, generator=torch.Generator().manual_seed(_SCORE_SEED))
+        eps = self._score_noise()
 
         def bound(module, x):
             return -module.unlabelled_bound(x, eps=eps.to(x.device))[0]
@@ -249,10 +245,7 @@ class M2Classifier(BaseSemiSupervisedVAE):
         y : ndarray of shape (n_samples,)
             The class of each row.
         """
-        check_is_fitted(self)
-        if not isinstance(n_samples, Integral) or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive int; got {n_samples!r}.")
-        generator = torch.Generator().manual_seed(seed_from(random_state))
+        generator = self._sampling_generator(n_samples, random_state)
         if y is None:
             y_index = torch.randint(len(self.classes_), (n_samples,), generator=generator)
         else:
