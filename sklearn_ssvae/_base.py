@@ -135,7 +135,7 @@ class BaseSemiSupervisedVAE(ClassifierMixin, TransformerMixin, BaseEstimator):
         return self.net_.map_batches(as_float_tensor(X, "cpu"), fn)
 
     def predict(self, X):
-        """The most probable class under q(y|x).
+        """The most probable class under ``predict_proba``.
 
         Parameters
         ----------

@@ -260,16 +260,14 @@ class M2Classifier(BaseSemiSupervisedVAE):
 
     def _class_indices(self, y, n_samples):
         """Indices into classes_ of the labels ``y`` (one label or n_samples of them)."""
-        y = np.asarray(y, dtype=self.classes_.dtype if self.classes_.dtype != object else None)
-        y = np.full(n_samples, y.item(), dtype=object) if y.ndim == 0 else y
-        if len(y) != n_samples:
-            raise ValueError(f"y has {len(y)} labels but n_samples is {n_samples}.")
-        index = np.searchsorted(self.classes_, y)
-        index = np.clip(index, 0, len(self.classes_) - 1)
-        unknown = self.classes_[index] != y
-        if np.any(unknown):
+        y = np.asarray(y, dtype=object)
+        labels = [y.item()] * n_samples if y.ndim == 0 else y.tolist()
+        if len(labels) != n_samples:
+            raise ValueError(f"y has {len(labels)} labels but n_samples is {n_samples}.")
+        index_of = {label: i for i, label in enumerate(self.classes_.tolist())}
+        unknown = [label for label in labels if label not in index_of]
+        if unknown:
             raise ValueError(
-                f"y holds labels not in classes_ {self.classes_.tolist()}: "
-                f"{sorted(set(np.asarray(y)[unknown].tolist()))}."
+                f"y holds labels not in classes_ {self.classes_.tolist()}: {unknown[:10]}."
             )
-        return index
+        return np.array([index_of[label] for label in labels])

@@ -48,16 +48,18 @@ class SemiSupervisedNet(NeuralNet):
         self._set_training(True)
         Xi, yi = (to_device(part, self.device) for part in unpack_data(batch))
         loss, parts = self.criterion_(self.module_, Xi, yi)
-        if not torch.isfinite(loss):
+        # One device-to-host copy per batch for the loss and all its parts.
+        loss_value, *part_values = torch.stack([loss.detach(), *parts.values()]).tolist()
+        if not np.isfinite(loss_value):
             raise NonFiniteLossError(
-                f"the training loss became {loss.item()} at epoch {len(self.history)}; "
+                f"the training loss became {loss_value} at epoch {len(self.history)}; "
                 "training stopped before the step that would have spoilt the weights. "
                 "Try a smaller learning rate, or check X for extreme values (standardise "
                 "features for likelihood='gaussian')."
             )
         loss.backward()
-        for name, value in parts.items():
-            self.history.record_batch(name, value.item())
+        for name, value in zip(parts, part_values, strict=True):
+            self.history.record_batch(name, value)
         return {"loss": loss, "y_pred": None}
 
     def map_batches(self, X, fn):

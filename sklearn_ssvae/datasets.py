@@ -86,6 +86,10 @@ def make_semi_supervised(y, n_labelled, random_state=None):
     keep = np.concatenate(
         [rng.choice(np.flatnonzero(y == c), per_class, replace=False) for c in classes]
     )
-    y_semi = np.full(len(y), UNLABELLED, dtype=object if y.dtype.kind in "OUS" else y.dtype)
+    if y.dtype.kind in "OUS":
+        dtype = object  # strings hold no -1; object arrays mix labels with the int -1
+    else:
+        dtype = np.result_type(y.dtype, np.int8)  # signed, so -1 does not wrap (uint8 labels)
+    y_semi = np.full(len(y), UNLABELLED, dtype=dtype)
     y_semi[keep] = y[keep]
     return y_semi

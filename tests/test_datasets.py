@@ -45,3 +45,10 @@ def test_make_semi_supervised_string_labels_use_object_marker():
     y = np.array(["a", "b"] * 10)
     y_semi = make_semi_supervised(y, 4, random_state=0)
     assert y_semi.dtype == object and (y_semi == -1).sum() == 16
+
+
+def test_make_semi_supervised_unsigned_labels_keep_the_marker():
+    y = np.repeat(np.arange(3, dtype=np.uint8), 10)
+    y_semi = make_semi_supervised(y, 6, random_state=0)
+    assert (y_semi == -1).sum() == 24
+    assert set(y_semi[y_semi != -1]) == {0, 1, 2}

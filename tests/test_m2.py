@@ -168,6 +168,16 @@ def test_sample_given_and_uniform_classes(fitted):
         fitted.sample(2, y=[0, 7])
 
 
+def test_sample_refuses_labels_that_only_share_a_prefix_with_a_class(blobs):
+    X, _, y = blobs
+    y_named = np.array(["cat", "dog", "emu"])[y]  # dtype <U3: 'catfish' would cast to 'cat'
+    with pytest.warns(UserWarning, match="no unlabeled"):
+        clf = M2Classifier(**SMALL).fit(X, y_named)
+    assert clf.sample(2, y="dog", random_state=0)[1].tolist() == ["dog", "dog"]
+    with pytest.raises(ValueError, match="catfish"):
+        clf.sample(1, y="catfish")
+
+
 def test_sample_is_class_conditional(blobs):
     """Generated rows of a class lie nearer that class's mean than other classes' means."""
     X, y_semi, y = blobs
