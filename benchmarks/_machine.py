@@ -2,6 +2,8 @@
 
 import os
 import platform
+import subprocess
+from pathlib import Path
 
 import torch
 
@@ -30,4 +32,20 @@ def machine():
     import skorch
 
     info.update(numpy=numpy.__version__, sklearn=sklearn.__version__, skorch=skorch.__version__)
+    info["git_commit"] = git_commit()
     return info
+
+
+def git_commit():
+    """The checked-out commit, '+dirty' if tracked files differ from it; None outside git."""
+    root = Path(__file__).resolve().parent.parent
+
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
+                              check=True).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "HEAD")
+        return commit + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
+    except (OSError, subprocess.CalledProcessError):
+        return None

@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 
 from ._likelihoods import LIKELIHOODS
 from ._net import SemiSupervisedNet, as_float_tensor, progress_callbacks
+from ._networks import NETWORKS, check_image_shape
 from ._validation import labelled_rows
 
 # Noise shared by every row in score_samples, so that a row's bound does not depend on its batch.
@@ -57,6 +58,8 @@ class BaseSemiSupervisedVAE(ClassifierMixin, TransformerMixin, BaseEstimator):
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "hidden_sizes": [tuple, list],
         "likelihood": [StrOptions({"auto", *LIKELIHOODS})],
+        "network": [StrOptions(set(NETWORKS))],
+        "image_shape": [tuple, list, None],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
@@ -118,6 +121,13 @@ class BaseSemiSupervisedVAE(ClassifierMixin, TransformerMixin, BaseEstimator):
         if not isinstance(n_samples, Integral) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive int; got {n_samples!r}.")
         return torch.Generator().manual_seed(seed_from(random_state))
+
+    def _network_params(self, n_features):
+        """The module's ``network`` and checked ``image_shape``, as skorch net parameters."""
+        image_shape = None
+        if self.network == "cnn":
+            image_shape = check_image_shape(self.image_shape, n_features)
+        return {"module__network": self.network, "module__image_shape": image_shape}
 
     def _check_hidden_sizes(self):
         sizes = tuple(self.hidden_sizes)

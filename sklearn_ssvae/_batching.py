@@ -45,9 +45,7 @@ class SemiSupervisedBatches:
 
     def __iter__(self):
         if not self.training:
-            for start in range(0, len(self.X), self.batch_size):
-                stop = start + self.batch_size
-                yield self.X[start:stop], None if self.y is None else self.y[start:stop]
+            yield from self._prediction_batches()
             return
         for index in self._training_batches():
             yield self.X[index], self.y[index]
@@ -56,6 +54,21 @@ class SemiSupervisedBatches:
         if not self.training:
             return math.ceil(len(self.X) / self.batch_size)
         return self._batch_plan()[1]
+
+    def _prediction_batches(self):
+        """The rows in order, every batch padded to ``batch_size`` rows.
+
+        A float32 matrix product may round a row differently depending on how many rows it
+        is computed with; a fixed batch shape makes each row's result independent of the
+        other rows passed (sklearn's check_methods_subset_invariance). The padding rows are
+        copies of the batch's first row; ``map_batches`` drops their results.
+        """
+        for start in range(0, len(self.X), self.batch_size):
+            X = self.X[start : start + self.batch_size]
+            n_pad = self.batch_size - len(X)
+            if n_pad:
+                X = torch.cat([X, X[:1].expand(n_pad, *X.shape[1:])])
+            yield X, None if self.y is None else self.y[start : start + self.batch_size]
 
     def _batch_plan(self):
         """Indices of the labelled and unlabelled rows, and the number of batches."""
@@ -87,3 +100,19 @@ class SemiSupervisedBatches:
             strict=True,
         ):
             yield torch.cat([lab, unlab])
+
+
+class ResampledLatentBatches(SemiSupervisedBatches):
+    """Training batches of z1 ~ q(z1|x), drawn afresh for every batch (stacked M1+M2).
+
+    The dataset's rows hold ``[mu, sigma]`` of M1's posterior q(z1|x); each batch yields
+    ``mu + sigma * eps`` with fresh standard normal ``eps``, as Kingma trained M2 on M1's
+    latent space. Prediction batches (``training=False``) are not resampled.
+    """
+
+    def __iter__(self):
+        for X, y in super().__iter__():
+            if self.training:
+                mu, sigma = X.chunk(2, dim=1)
+                X = mu + sigma * torch.randn_like(mu)
+            yield X, y

@@ -14,7 +14,12 @@ from ._base import BaseSemiSupervisedVAE
 from ._likelihoods import resolve_likelihood
 from ._loss import VAEObjective
 from ._models import M1Module
+from ._net import as_float_tensor
 from ._validation import UNLABELLED, encode_semi_supervised
+
+
+def _latent_mean(module, x):
+    return module(x)
 
 
 def is_semi_supervised(estimator):
@@ -49,6 +54,15 @@ class M1Classifier(BaseSemiSupervisedVAE):
         effective parameters, needs no kernel width or neighbour count to tune (which a handful
         of labels cannot select), gives calibrated ``predict_proba``, and suits latent means
         that the N(0, I) prior already puts on a common scale.
+    network : {'mlp', 'cnn'}, default='mlp'
+        'mlp' builds every network from dense layers. 'cnn' uses the seed blog's CNNs for
+        image rows (see ``image_shape``): three conv layers with batch norm before the
+        encoder's dense layers (``hidden_sizes``), transposed convolutions after the
+        decoder's.
+    image_shape : tuple of int or None, default=None
+        With ``network='cnn'``, how each row unflattens: (height, width) or (height, width,
+        channels), channels last, as ``images.reshape(n, -1)`` flattens it. Height and width
+        must be multiples of 4, at least 12.
     likelihood : {'auto', 'bernoulli', 'gaussian'}, default='auto'
         p(x|z); 'auto' is Bernoulli when every value of X lies in [0, 1], else Gaussian.
     max_epochs : int, default=100
@@ -111,6 +125,8 @@ class M1Classifier(BaseSemiSupervisedVAE):
         latent_dim=50,
         hidden_sizes=(500, 500),
         classifier=None,
+        network="mlp",
+        image_shape=None,
         likelihood="auto",
         max_epochs=100,
         batch_size=256,
@@ -122,6 +138,8 @@ class M1Classifier(BaseSemiSupervisedVAE):
         self.latent_dim = latent_dim
         self.hidden_sizes = hidden_sizes
         self.classifier = classifier
+        self.network = network
+        self.image_shape = image_shape
         self.likelihood = likelihood
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -156,9 +174,11 @@ class M1Classifier(BaseSemiSupervisedVAE):
             module__latent_dim=self.latent_dim,
             module__hidden_sizes=hidden_sizes,
             module__likelihood=self.likelihood_,
+            **self._network_params(X.shape[1]),
             criterion=VAEObjective,
         )
-        Z = self.transform(X)
+        # X is checked already: encode it without transform's second validation pass.
+        Z = self.net_.map_batches(as_float_tensor(X, "cpu"), _latent_mean)
         classifier = self.classifier
         if classifier is None:
             classifier = LogisticRegression(C=1.0, max_iter=1000)
@@ -181,7 +201,7 @@ class M1Classifier(BaseSemiSupervisedVAE):
         -------
         ndarray of shape (n_samples, latent_dim)
         """
-        return self._map_batches(X, lambda module, x: module(x))
+        return self._map_batches(X, _latent_mean)
 
     def inverse_transform(self, Z):
         """Decode latent points to data space: the mean of p(x|z).

@@ -41,6 +41,15 @@ class M2Classifier(BaseSemiSupervisedVAE):
         Hidden layers of encoder_y, encoder_z and (reversed) the decoder; ReLU activations.
     alpha : float, default=0.1
         Weight of the classification term (see above).
+    network : {'mlp', 'cnn'}, default='mlp'
+        'mlp' builds every network from dense layers. 'cnn' uses the seed blog's CNNs for
+        image rows (see ``image_shape``): the Keras CIFAR-10 CNN for q(y|x); three conv
+        layers with batch norm before q(z|x,y)'s dense layers (``hidden_sizes``); transposed
+        convolutions after the decoder's.
+    image_shape : tuple of int or None, default=None
+        With ``network='cnn'``, how each row unflattens: (height, width) or (height, width,
+        channels), channels last, as ``images.reshape(n, -1)`` flattens it. Height and width
+        must be multiples of 4, at least 12.
     likelihood : {'auto', 'bernoulli', 'gaussian'}, default='auto'
         p(x|y,z). 'auto' is Bernoulli when every value of X lies in [0, 1] (images scaled to
         [0, 1]) and Gaussian with a learnt per-feature scale otherwise (standardise the
@@ -111,6 +120,8 @@ class M2Classifier(BaseSemiSupervisedVAE):
         latent_dim=50,
         hidden_sizes=(500,),
         alpha=0.1,
+        network="mlp",
+        image_shape=None,
         likelihood="auto",
         max_epochs=100,
         batch_size=256,
@@ -123,6 +134,8 @@ class M2Classifier(BaseSemiSupervisedVAE):
         self.latent_dim = latent_dim
         self.hidden_sizes = hidden_sizes
         self.alpha = alpha
+        self.network = network
+        self.image_shape = image_shape
         self.likelihood = likelihood
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -149,19 +162,37 @@ class M2Classifier(BaseSemiSupervisedVAE):
         self : M2Classifier
         """
         X, y = self._validate_Xy(X, y)
+        self.classes_, y_encoded = encode_semi_supervised(y)
+        self.likelihood_ = resolve_likelihood(self.likelihood, X)
+        self._fit_m2(X, y_encoded, n_features=X.shape[1], **self._network_params(X.shape[1]))
+        return self
+
+    def _fit_m2(self, X, y_encoded, n_features, **net_params):
+        """Build and train the M2 net on checked data; ``likelihood_`` is set already.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_columns), float32
+            What the training batches are drawn from (x itself, or what the batch iterator
+            in ``net_params`` turns into x).
+        y_encoded : ndarray of shape (n_samples,)
+            Class indices, -1 for unlabelled rows.
+        n_features : int
+            Size of x as the networks see it.
+        **net_params
+            Extra parameters of the skorch net (a batch iterator, say).
+        """
         hidden_sizes = self._check_hidden_sizes()
         if self.n_labelled_per_batch is not None and self.n_labelled_per_batch >= self.batch_size:
             raise ValueError(
                 f"n_labelled_per_batch={self.n_labelled_per_batch} leaves no room for "
                 f"unlabelled rows in batch_size={self.batch_size}; it must be smaller."
             )
-        self.classes_, y_encoded = encode_semi_supervised(y)
-        self.likelihood_ = resolve_likelihood(self.likelihood, X)
         self._fit_net(
             X,
             y_encoded,
             module=M2Module,
-            module__n_features=X.shape[1],
+            module__n_features=n_features,
             module__n_classes=len(self.classes_),
             module__latent_dim=self.latent_dim,
             module__hidden_sizes=hidden_sizes,
@@ -170,8 +201,8 @@ class M2Classifier(BaseSemiSupervisedVAE):
             criterion__alpha=self.alpha,
             criterion__labelled_fraction=float(np.mean(y_encoded >= 0)),
             iterator_train__n_labelled_per_batch=self.n_labelled_per_batch,
+            **net_params,
         )
-        return self
 
     def predict_proba(self, X):
         """Class probabilities q(y|x).

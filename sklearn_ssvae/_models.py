@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._likelihoods import make_likelihood
-from ._networks import ConditionalMLP, mlp
+from ._networks import ConditionalMLP, classifier_network, image_parts, mlp
 
 
 def kl_standard_normal(mu, logvar):
@@ -50,12 +50,20 @@ class M1Module(nn.Module):
         Hidden layers of the encoder and (reversed) of the decoder.
     likelihood : {'bernoulli', 'gaussian'}
         Observation model p(x|z).
+    network : {'mlp', 'cnn'}, default='mlp'
+        'cnn' puts the seed blog's convolutional trunk before the encoder's dense layers and
+        its transposed convolutions after the decoder's.
+    image_shape : tuple of int or None, default=None
+        (height, width, channels) of each row, for 'cnn'.
     """
 
-    def __init__(self, n_features, latent_dim, hidden_sizes, likelihood):
+    def __init__(self, n_features, latent_dim, hidden_sizes, likelihood, network="mlp",
+                 image_shape=None):
         super().__init__()
-        self.encoder = mlp(n_features, hidden_sizes, 2 * latent_dim)
-        self.decoder = mlp(latent_dim, tuple(reversed(hidden_sizes)), n_features)
+        trunk, n_trunk_out, tail, n_tail_in = image_parts(network, image_shape, n_features)
+        self.encoder = nn.Sequential(trunk, mlp(n_trunk_out, hidden_sizes, 2 * latent_dim))
+        self.decoder = nn.Sequential(mlp(latent_dim, tuple(reversed(hidden_sizes)), n_tail_in),
+                                     tail)
         self.likelihood = make_likelihood(likelihood, n_features)
 
     def forward(self, x):
@@ -94,15 +102,25 @@ class M2Module(nn.Module):
         Hidden layers of each of the three networks.
     likelihood : {'bernoulli', 'gaussian'}
         Observation model p(x|y,z).
+    network : {'mlp', 'cnn'}, default='mlp'
+        'cnn' uses the seed blog's networks: the Keras CIFAR-10 CNN for q(y|x), a
+        convolutional trunk before q(z|x,y)'s dense layers, transposed convolutions after the
+        decoder's.
+    image_shape : tuple of int or None, default=None
+        (height, width, channels) of each row, for 'cnn'.
     """
 
-    def __init__(self, n_features, n_classes, latent_dim, hidden_sizes, likelihood):
+    def __init__(self, n_features, n_classes, latent_dim, hidden_sizes, likelihood,
+                 network="mlp", image_shape=None):
         super().__init__()
         self.n_classes = n_classes
-        self.encoder_y = mlp(n_features, hidden_sizes, n_classes)
-        self.encoder_z = ConditionalMLP(n_features, n_classes, hidden_sizes, 2 * latent_dim)
+        self.encoder_y = classifier_network(network, image_shape, n_features, hidden_sizes,
+                                            n_classes)
+        trunk, n_trunk_out, tail, n_tail_in = image_parts(network, image_shape, n_features)
+        self.encoder_z = ConditionalMLP(n_trunk_out, n_classes, hidden_sizes, 2 * latent_dim,
+                                        trunk=trunk)
         self.decoder = ConditionalMLP(latent_dim, n_classes, tuple(reversed(hidden_sizes)),
-                                      n_features)
+                                      n_tail_in, tail=tail)
         self.likelihood = make_likelihood(likelihood, n_features)
 
     def forward(self, x):

@@ -78,9 +78,12 @@ class SemiSupervisedNet(NeuralNet):
         """
         self._set_training(False)
         outputs = []
+        n_left = len(X)
         with torch.no_grad():
             for Xi, _ in self.get_iterator(self.get_dataset(X), training=False):
-                outputs.append(fn(self.module_, to_device(Xi, self.device)).cpu())
+                n_rows = min(len(Xi), n_left)  # prediction batches are padded to a fixed size
+                outputs.append(fn(self.module_, to_device(Xi, self.device))[:n_rows].cpu())
+                n_left -= n_rows
         return torch.cat(outputs).numpy()
 
 

@@ -2,10 +2,14 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_ssvae import M1Classifier, M2Classifier
+from sklearn_ssvae import M1Classifier, M2Classifier, StackedM1M2Classifier
 
 # Default networks, shorter training: the checks fit dozens of times on tiny data.
-ESTIMATORS = [M1Classifier(max_epochs=20), M2Classifier(max_epochs=20)]
+ESTIMATORS = [
+    M1Classifier(max_epochs=20),
+    M2Classifier(max_epochs=20),
+    StackedM1M2Classifier(m1=M1Classifier(max_epochs=20), max_epochs=20),
+]
 
 # sklearn's check_classifiers_classes trains on the labels [-1, 1]; here -1 means
 # "unlabelled" (the sklearn.semi_supervised convention), so one class would vanish.

@@ -1,18 +1,13 @@
 """Dataset loaders and the label-hiding helper."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from sklearn_ssvae.datasets import DATA_HOME_ENV, get_data_home, load_mnist, make_semi_supervised
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
-
-@pytest.mark.skipif(not (SHARED_DATA / "mnist.npz").exists(), reason="no ../shared/data")
-def test_load_mnist_from_shared_data():
-    X_train, y_train, X_test, y_test = load_mnist(SHARED_DATA)
+def test_load_mnist_from_shared_data(mnist):
+    X_train, y_train, X_test, y_test = mnist
     assert X_train.shape == (60000, 784) and X_test.shape == (10000, 784)
     assert X_train.dtype == np.float32 and 0 <= X_train.min() and X_train.max() == 1
     assert np.bincount(y_test).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974,

@@ -1,0 +1,57 @@
+"""What the MNIST benchmarks share: the split, the command line, the results file."""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from sklearn_ssvae.datasets import load_mnist, make_semi_supervised
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def mnist_parser(doc, n_labelled):
+    """Argument parser with the options every MNIST benchmark takes."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--data-home", default=None)
+    parser.add_argument("--n-labelled", type=int, default=n_labelled)
+    parser.add_argument("--n-validation", type=int, default=5000)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default=str(RESULTS))
+    return parser
+
+
+def mnist_split(args):
+    """MNIST with ``n_validation`` training rows held out and ``n_labelled`` labels kept.
+
+    Returns
+    -------
+    X_fit, y_semi : the training rows, with -1 for all but the kept labels
+    X_val, y_val : held-out training rows (never trained on), for model selection
+    X_test, y_test : the 10,000 test images
+    """
+    X_train, y_train, X_test, y_test = load_mnist(args.data_home)
+    order = np.random.RandomState(args.seed).permutation(len(X_train))
+    val, fit = order[: args.n_validation], order[args.n_validation :]
+    y_semi = make_semi_supervised(y_train[fit], args.n_labelled, random_state=args.seed)
+    return X_train[fit], y_semi, X_train[val], y_train[val], X_test, y_test
+
+
+def error_pct(clf, X, y):
+    """Classification error in percent."""
+    return 100 * (1 - clf.score(X, y))
+
+
+def write_result(result, args, name, device):
+    """Write ``result`` to ``<out>/<name>-<n_labelled>-<cpu|gpu>.json`` with the command."""
+    result = {"command": "python " + " ".join(sys.argv), **result}
+    kind = "gpu" if "cuda" in str(device) else "cpu"
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{name}-{args.n_labelled}-{kind}.json"
+    path.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    print(f"written to {path}")
+    return path

@@ -1,0 +1,75 @@
+"""The networks: image layout, shape checks, and the CNNs inside both estimators."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_digits
+from torch import nn
+
+from sklearn_ssvae import M1Classifier, M2Classifier
+from sklearn_ssvae._models import M2Module
+from sklearn_ssvae._networks import ConvDecoderTail, ImageRows, check_image_shape
+from sklearn_ssvae.datasets import make_semi_supervised
+
+CNN = dict(network="cnn", image_shape=(12, 12), latent_dim=4, hidden_sizes=(32,), max_epochs=2,
+           batch_size=64, random_state=0)
+
+
+@pytest.mark.parametrize(
+    "image_shape, n_features, match",
+    [
+        (None, 64, "needs image_shape"),
+        ((8, 8), 65, "holds 64 values"),
+        ((6, 6), 36, "multiples of 4"),
+        ((8, 8), 64, "at least 12"),
+        ((8,), 8, "height, width"),
+    ],
+)
+def test_bad_image_shapes_are_refused(image_shape, n_features, match):
+    with pytest.raises(ValueError, match=match):
+        check_image_shape(image_shape, n_features)
+
+
+def test_image_rows_read_rows_channels_last():
+    images = torch.arange(2 * 4 * 4 * 3, dtype=torch.float32).reshape(2, 4, 4, 3)
+    rows = ImageRows(nn.Identity(), (4, 4, 3))(images.reshape(2, -1))
+    torch.testing.assert_close(rows, images.permute(0, 3, 1, 2).reshape(2, -1))
+
+
+def test_image_rows_and_decoder_tail_keep_leading_axes():
+    trunk = ImageRows(nn.Conv2d(1, 2, 3, padding=1), (12, 12, 1))
+    assert trunk(torch.zeros(5, 3, 144)).shape == (5, 3, 288)
+    tail = ConvDecoderTail((12, 12, 1))
+    assert tail(torch.zeros(5, 3, tail.n_in())).shape == (5, 3, 144)
+
+
+def test_cnn_enumeration_matches_a_loop_over_classes():
+    torch.manual_seed(0)
+    module = M2Module(144, 3, 2, (16,), "bernoulli", network="cnn", image_shape=(12, 12, 1))
+    module.eval()  # fixed batch-norm statistics and no dropout
+    x = torch.rand(5, 144)
+    eps = torch.randn(5, 3, 2)
+    reconstruction, kl = module.neg_elbo_terms(x, None, eps)
+    for k in range(3):
+        rec_k, kl_k = module.neg_elbo_terms(x, torch.full((5,), k), eps[:, k])
+        torch.testing.assert_close(reconstruction[:, k], rec_k)
+        torch.testing.assert_close(kl[:, k], kl_k)
+
+
+@pytest.mark.parametrize("Estimator", [M1Classifier, M2Classifier])
+def test_cnn_estimators_fit_and_predict_on_images(Estimator):
+    X, y = load_digits(return_X_y=True)
+    X = np.pad(X[:300].reshape(-1, 8, 8) / 16.0, ((0, 0), (2, 2), (2, 2))).reshape(300, -1)
+    y_semi = make_semi_supervised(y[:300], 50, random_state=0)
+    clf = Estimator(**CNN).fit(X, y_semi)
+    assert clf.predict(X).shape == (300,)
+    assert clf.transform(X).shape == (300, 4)
+    X_new, _ = clf.sample(3, random_state=0)
+    assert X_new.shape == (3, 144) and np.all((X_new >= 0) & (X_new <= 1))
+
+
+def test_cnn_with_wrong_image_shape_names_the_problem():
+    X = np.random.RandomState(0).rand(20, 144)
+    y = np.repeat([0, 1, -1, -1], 5)
+    with pytest.raises(ValueError, match="holds 49 values"):
+        M2Classifier(**{**CNN, "image_shape": (7, 7)}).fit(X, y)

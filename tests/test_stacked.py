@@ -1,0 +1,96 @@
+"""StackedM1M2Classifier: M2 on M1's latent space, with z1 resampled every batch."""
+
+import pytest
+import torch
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+from skorch.dataset import Dataset
+
+from sklearn_ssvae import M1Classifier, StackedM1M2Classifier
+from sklearn_ssvae._batching import ResampledLatentBatches
+from sklearn_ssvae.datasets import make_semi_supervised
+
+M1_PARAMS = dict(latent_dim=16, hidden_sizes=(128,), batch_size=64, max_epochs=20)
+M2_PARAMS = dict(latent_dim=8, hidden_sizes=(64,), batch_size=64, max_epochs=20, alpha=1.0)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X / 16.0, y, test_size=0.3, stratify=y, random_state=0
+    )
+    return X_train, make_semi_supervised(y_train, 50, random_state=0), X_test, y_test
+
+
+@pytest.fixture(scope="module")
+def stacked(digits):
+    X_train, y_semi = digits[:2]
+    m1 = M1Classifier(**M1_PARAMS, random_state=0)
+    return StackedM1M2Classifier(m1=m1, **M2_PARAMS, random_state=0).fit(X_train, y_semi)
+
+
+def test_stacked_beats_m1_alone_on_mnist_with_100_labels(mnist):
+    X_train, y_train, X_test, y_test = mnist
+    X_train, X_test, y_test = X_train[:10000], X_test[:2000], y_test[:2000]
+    y_semi = make_semi_supervised(y_train[:10000], 100, random_state=0)
+    m1 = M1Classifier(latent_dim=32, hidden_sizes=(256,), max_epochs=20, random_state=0)
+    stacked = StackedM1M2Classifier(m1=m1, latent_dim=16, hidden_sizes=(256,), max_epochs=50,
+                                    alpha=1.0, random_state=0).fit(X_train, y_semi)
+    m1_alone = stacked.m1_.score(X_test, y_test)  # the same M1, with its LogisticRegression
+    assert stacked.score(X_test, y_test) > m1_alone + 0.05, (stacked.score(X_test, y_test),
+                                                             m1_alone)
+
+
+def test_generated_rows_are_decoded_to_data_space(stacked):
+    X_new, y_new = stacked.sample(5, y=[1, 2, 3, 4, 5], random_state=0)
+    assert X_new.shape == (5, 64)
+    assert y_new.tolist() == [1, 2, 3, 4, 5]
+    assert X_new.min() >= 0 and X_new.max() <= 1  # M1's Bernoulli means
+
+
+@pytest.mark.parametrize("min_latent_std, n_kept", [(0.0, 4), (1e9, 1)])
+def test_uninformative_latent_dimensions_are_dropped(digits, min_latent_std, n_kept):
+    X_train, y_semi = digits[:2]
+    m1 = M1Classifier(latent_dim=4, hidden_sizes=(32,), max_epochs=2, random_state=0)
+    clf = StackedM1M2Classifier(m1=m1, min_latent_std=min_latent_std, latent_dim=2,
+                                hidden_sizes=(16,), max_epochs=1, random_state=0)
+    clf.fit(X_train, y_semi)
+    assert len(clf.latent_dims_) == n_kept
+    assert clf.net_.module_.encoder_y[0].in_features == n_kept
+    assert clf.likelihood_ == "gaussian"
+
+
+def test_m1_parameters_are_searchable():
+    clf = StackedM1M2Classifier(m1=M1Classifier())
+    assert "m1__latent_dim" in clf.get_params()
+    assert clf.set_params(m1__latent_dim=7).m1.latent_dim == 7
+
+
+def test_training_batches_resample_z1_and_prediction_batches_do_not():
+    n = 4000
+    mu, sigma = torch.full((n, 1), 5.0), torch.full((n, 1), 0.5)
+    y = torch.full((n,), -1)
+    y[:10] = 0
+    batches = ResampledLatentBatches(Dataset(torch.cat([mu, sigma], dim=1), y), batch_size=n,
+                                     training=True)
+    (z1, _), = list(batches)
+    assert z1.shape == (n, 1)
+    assert abs(z1.mean() - 5.0) < 0.05 and abs(z1.std() - 0.5) < 0.05
+    (z1_again, _), = list(batches)
+    assert not torch.equal(z1, z1_again)
+    (x_pred, _), = list(ResampledLatentBatches(Dataset(mu, None), batch_size=n))
+    assert torch.equal(x_pred, mu)
+
+
+def test_frozen_m1_is_reused_without_refitting(digits):
+    from sklearn.frozen import FrozenEstimator
+
+    X_train, y_semi = digits[:2]
+    m1 = M1Classifier(latent_dim=4, hidden_sizes=(32,), max_epochs=2, random_state=0)
+    m1.fit(X_train, y_semi)
+    net = m1.net_
+    clf = StackedM1M2Classifier(m1=FrozenEstimator(m1), latent_dim=2, hidden_sizes=(16,),
+                                max_epochs=1, random_state=0).fit(X_train, y_semi)
+    assert clf.m1_.net_ is net
+    assert clf.predict(X_train).shape == (len(X_train),)
