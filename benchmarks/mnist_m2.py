@@ -10,10 +10,9 @@ Run from the repository root::
 
     python benchmarks/mnist_m2.py --data-home ../shared/data --n-labelled 1000 --epochs 40
 
-It writes ``benchmarks/results/mnist_m2-<n_labelled>-<device>.json`` and prints a summary.
+It writes ``benchmarks/results/mnist_m2-<n_labelled>-<cpu|gpu>.json`` and prints a summary.
 """
 
-import argparse
 import json
 import sys
 import time
@@ -22,32 +21,21 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import error_pct, mnist_parser, mnist_split, write_result  # noqa: E402
 from _machine import machine  # noqa: E402
 
 from sklearn_ssvae import M2Classifier  # noqa: E402
-from sklearn_ssvae.datasets import load_mnist, make_semi_supervised  # noqa: E402
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-home", default=None)
-    parser.add_argument("--n-labelled", type=int, default=1000)
-    parser.add_argument("--n-validation", type=int, default=5000)
+    parser = mnist_parser(__doc__, n_labelled=1000)
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--alphas", type=float, nargs="+", default=[0.1, 1.0, 10.0])
     parser.add_argument("--selection-epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--learning-rate", type=float, default=1e-3)
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
     args = parser.parse_args(argv)
-
-    X_train, y_train, X_test, y_test = load_mnist(args.data_home)
-    rng = np.random.RandomState(args.seed)
-    order = rng.permutation(len(X_train))
-    val, fit = order[: args.n_validation], order[args.n_validation :]
-    y_semi = make_semi_supervised(y_train[fit], args.n_labelled, random_state=args.seed)
+    X_fit, y_semi, X_val, y_val, X_test, y_test = mnist_split(args)
 
     clf = M2Classifier(
         batch_size=args.batch_size,
@@ -60,22 +48,21 @@ def main(argv=None):
     start = time.perf_counter()
     if len(args.alphas) > 1:
         for alpha in args.alphas:
-            clf.set_params(alpha=alpha, max_epochs=args.selection_epochs).fit(X_train[fit], y_semi)
-            selection[alpha] = 100 * (1 - clf.score(X_train[val], y_train[val]))
+            clf.set_params(alpha=alpha, max_epochs=args.selection_epochs).fit(X_fit, y_semi)
+            selection[alpha] = error_pct(clf, X_val, y_val)
             print(f"alpha={alpha}: validation error {selection[alpha]:.2f}% "
                   f"after {args.selection_epochs} epochs")
     selection_seconds = time.perf_counter() - start
     alpha = min(selection, key=selection.get) if selection else args.alphas[0]
     clf.set_params(alpha=alpha, max_epochs=args.epochs)
     start = time.perf_counter()
-    clf.fit(X_train[fit], y_semi)
+    clf.fit(X_fit, y_semi)
     fit_seconds = time.perf_counter() - start
     epoch_seconds = [float(s) for s in clf.net_.history[:, "dur"]]
     result = {
         "benchmark": "mnist_m2",
-        "command": "python " + " ".join([sys.argv[0], *(argv or sys.argv[1:])]),
         "n_labelled": args.n_labelled,
-        "n_train_rows": len(fit),
+        "n_train_rows": len(X_fit),
         "n_validation": args.n_validation,
         "params": clf.get_params(),
         "alpha_selection": {
@@ -85,22 +72,17 @@ def main(argv=None):
             "chosen_alpha": alpha,
         },
         "device": clf.net_.device,
-        "validation_error_pct": 100 * (1 - clf.score(X_train[val], y_train[val])),
-        "test_error_pct": 100 * (1 - clf.score(X_test, y_test)),
+        "validation_error_pct": error_pct(clf, X_val, y_val),
+        "test_error_pct": error_pct(clf, X_test, y_test),
         "fit_seconds": fit_seconds,
         "median_epoch_seconds": float(np.median(epoch_seconds)),
-        "rows_per_second": len(fit) / float(np.median(epoch_seconds)),
+        "rows_per_second": len(X_fit) / float(np.median(epoch_seconds)),
         "epoch_seconds": epoch_seconds,
         "machine": machine(),
     }
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    kind = "gpu" if "cuda" in str(clf.net_.device) else "cpu"
-    path = out / f"mnist_m2-{args.n_labelled}-{kind}.json"
-    path.write_text(json.dumps(result, indent=2, default=str) + "\n")
     summary = ("test_error_pct", "validation_error_pct", "fit_seconds", "median_epoch_seconds")
     print(json.dumps({k: result[k] for k in summary}, indent=2))
-    print(f"written to {path}")
+    write_result(result, args, "mnist_m2", clf.net_.device)
 
 
 if __name__ == "__main__":
