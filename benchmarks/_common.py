@@ -3,6 +3,7 @@
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +44,35 @@ def mnist_split(args):
 def error_pct(clf, X, y):
     """Classification error in percent."""
     return 100 * (1 - clf.score(X, y))
+
+
+def select_alpha(clf, args, X_fit, y_semi, X_val, y_val):
+    """Choose ``alpha`` among ``args.alphas`` by validation error after short fits.
+
+    Each value is fitted for ``args.selection_epochs``; with a single value nothing is fitted.
+    ``clf`` is left with the chosen alpha and ``max_epochs=args.epochs``.
+
+    Returns
+    -------
+    dict
+        The validation error per alpha, the epochs and seconds spent, and the chosen alpha.
+    """
+    errors = {}
+    start = time.perf_counter()
+    if len(args.alphas) > 1:
+        for alpha in args.alphas:
+            clf.set_params(alpha=alpha, max_epochs=args.selection_epochs).fit(X_fit, y_semi)
+            errors[alpha] = error_pct(clf, X_val, y_val)
+            print(f"alpha={alpha}: validation error {errors[alpha]:.2f}% "
+                  f"after {args.selection_epochs} epochs")
+    chosen = min(errors, key=errors.get) if errors else args.alphas[0]
+    clf.set_params(alpha=chosen, max_epochs=args.epochs)
+    return {
+        "validation_error_pct_by_alpha": errors,
+        "epochs": args.selection_epochs,
+        "seconds": time.perf_counter() - start,
+        "chosen_alpha": chosen,
+    }
 
 
 def write_result(result, args, name, device):

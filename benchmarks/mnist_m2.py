@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import error_pct, mnist_parser, mnist_split, write_result  # noqa: E402
+from _common import error_pct, mnist_parser, mnist_split, select_alpha, write_result  # noqa: E402
 from _machine import machine  # noqa: E402
 
 from sklearn_ssvae import M2Classifier  # noqa: E402
@@ -44,17 +44,7 @@ def main(argv=None):
         random_state=args.seed,
         verbose=1,
     )
-    selection = {}
-    start = time.perf_counter()
-    if len(args.alphas) > 1:
-        for alpha in args.alphas:
-            clf.set_params(alpha=alpha, max_epochs=args.selection_epochs).fit(X_fit, y_semi)
-            selection[alpha] = error_pct(clf, X_val, y_val)
-            print(f"alpha={alpha}: validation error {selection[alpha]:.2f}% "
-                  f"after {args.selection_epochs} epochs")
-    selection_seconds = time.perf_counter() - start
-    alpha = min(selection, key=selection.get) if selection else args.alphas[0]
-    clf.set_params(alpha=alpha, max_epochs=args.epochs)
+    selection = select_alpha(clf, args, X_fit, y_semi, X_val, y_val)
     start = time.perf_counter()
     clf.fit(X_fit, y_semi)
     fit_seconds = time.perf_counter() - start
@@ -65,12 +55,7 @@ def main(argv=None):
         "n_train_rows": len(X_fit),
         "n_validation": args.n_validation,
         "params": clf.get_params(),
-        "alpha_selection": {
-            "validation_error_pct_by_alpha": selection,
-            "epochs": args.selection_epochs,
-            "seconds": selection_seconds,
-            "chosen_alpha": alpha,
-        },
+        "alpha_selection": selection,
         "device": clf.net_.device,
         "validation_error_pct": error_pct(clf, X_val, y_val),
         "test_error_pct": error_pct(clf, X_test, y_test),

@@ -22,7 +22,7 @@ import numpy as np
 from sklearn.frozen import FrozenEstimator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import error_pct, mnist_parser, mnist_split, write_result  # noqa: E402
+from _common import error_pct, mnist_parser, mnist_split, select_alpha, write_result  # noqa: E402
 from _machine import machine  # noqa: E402
 
 from sklearn_ssvae import M1Classifier, StackedM1M2Classifier  # noqa: E402
@@ -45,16 +45,7 @@ def main(argv=None):
 
     stacked = StackedM1M2Classifier(m1=FrozenEstimator(m1), device=args.device,
                                     random_state=args.seed, verbose=1)
-    selection = {}
-    start = time.perf_counter()
-    for alpha in args.alphas:
-        stacked.set_params(alpha=alpha, max_epochs=args.selection_epochs).fit(X_fit, y_semi)
-        selection[alpha] = error_pct(stacked, X_val, y_val)
-        print(f"alpha={alpha}: validation error {selection[alpha]:.2f}% "
-              f"after {args.selection_epochs} epochs")
-    selection_seconds = time.perf_counter() - start
-    alpha = min(selection, key=selection.get)
-    stacked.set_params(alpha=alpha, max_epochs=args.epochs)
+    selection = select_alpha(stacked, args, X_fit, y_semi, X_val, y_val)
     start = time.perf_counter()
     stacked.fit(X_fit, y_semi)
     m2_seconds = time.perf_counter() - start
@@ -77,12 +68,7 @@ def main(argv=None):
         "m1_m2": {
             "params": {k: v for k, v in stacked.get_params(deep=False).items() if k != "m1"},
             "latent_dims_kept": len(stacked.latent_dims_),
-            "alpha_selection": {
-                "validation_error_pct_by_alpha": selection,
-                "epochs": args.selection_epochs,
-                "seconds": selection_seconds,
-                "chosen_alpha": alpha,
-            },
+            "alpha_selection": selection,
             "validation_error_pct": error_pct(stacked, X_val, y_val),
             "test_error_pct": error_pct(stacked, X_test, y_test),
             "m2_fit_seconds": m2_seconds,
