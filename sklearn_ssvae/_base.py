@@ -1,5 +1,7 @@
 """What every estimator of the package shares: data checks, seeding, device, scoring."""
 
+import copy
+import functools
 from contextlib import contextmanager
 from numbers import Integral, Real
 
@@ -12,12 +14,40 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ._likelihoods import LIKELIHOODS
-from ._net import SemiSupervisedNet, as_float_tensor, progress_callbacks
+from ._net import NonFiniteLossError, SemiSupervisedNet, as_float_tensor, progress_callbacks
 from ._networks import NETWORKS, check_image_shape
 from ._validation import labelled_rows
 
 # Noise shared by every row in score_samples, so that a row's bound does not depend on its batch.
 _SCORE_SEED = 0
+
+
+def check_finite_weights(module):
+    """Raise NonFiniteLossError if any parameter of ``module`` holds NaN or infinity."""
+    bad = [name for name, p in module.named_parameters() if not torch.isfinite(p).all()]
+    if bad:
+        raise NonFiniteLossError(
+            f"Training left non-finite weights in {', '.join(bad)}. Try a smaller "
+            "learning rate, or check X for extreme values."
+        )
+
+
+def unfitted_on_error(fit):
+    """Decorate ``fit`` so that a fit that raises leaves the estimator unfitted.
+
+    Without it, attributes set before the error (``n_features_in_``, ``classes_``, a net
+    with partly trained weights) would make a failed estimator look fitted.
+    """
+
+    @functools.wraps(fit)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return fit(self, *args, **kwargs)
+        except Exception:
+            self._forget_fit()
+            raise
+
+    return wrapper
 
 
 def resolve_device(device):
@@ -66,6 +96,7 @@ class BaseSemiSupervisedVAE(ClassifierMixin, TransformerMixin, BaseEstimator):
         "device": [str, torch.device],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "callbacks": [list, None],
     }
 
     def __sklearn_tags__(self):
@@ -99,17 +130,30 @@ class BaseSemiSupervisedVAE(ClassifierMixin, TransformerMixin, BaseEstimator):
         """
         device = resolve_device(self.device)
         with seeded_torch(self.random_state, device):
-            self.net_ = SemiSupervisedNet(
+            net = SemiSupervisedNet(
                 optimizer=torch.optim.Adam,
+                # One fused kernel per step instead of a loop over parameters; same update.
+                optimizer__fused=torch.device(device).type in ("cpu", "cuda"),
                 lr=self.learning_rate,
                 max_epochs=self.max_epochs,
                 batch_size=self.batch_size,
-                callbacks=progress_callbacks(self.verbose),
+                callbacks=progress_callbacks(self.verbose) + copy.deepcopy(self.callbacks or []),
                 device=device,
                 verbose=self.verbose,
                 **net_params,
             )
-            self.net_.fit(as_float_tensor(X, device), torch.as_tensor(y_encoded, device=device))
+            try:
+                net.fit(as_float_tensor(X, device), torch.as_tensor(y_encoded, device=device))
+                check_finite_weights(net.module_)
+            except NonFiniteLossError as error:
+                raise NonFiniteLossError(f"{error} The estimator is left unfitted.") from None
+        self.net_ = net
+
+    def _forget_fit(self):
+        """Remove every fitted attribute, so that the estimator reads as unfitted."""
+        for name in [name for name in vars(self) if name.endswith("_")
+                     and not name.startswith("_")]:
+            delattr(self, name)
 
     def _score_noise(self):
         """Standard normal noise of size latent_dim, the same for every row and every call."""

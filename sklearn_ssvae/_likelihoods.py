@@ -19,9 +19,13 @@ class BernoulliLikelihood(nn.Module):
     """p(x|.) = Bernoulli(sigmoid(logits)) per feature, for data in [0, 1]."""
 
     def log_prob(self, x, logits):
-        """Sum over features of log p(x|.), broadcasting ``x`` over leading class axes."""
-        x = x.expand_as(logits)
-        return -F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(-1)
+        """Sum over features of log p(x|.), broadcasting ``x`` over leading class axes.
+
+        log Bernoulli(x; sigmoid(l)) = x l - softplus(l), written out rather than through
+        ``binary_cross_entropy_with_logits``, which spends more element-wise passes on the
+        same value (the K-class decoder output is the largest tensor of M2's step).
+        """
+        return (x * logits).sum(-1) - F.softplus(logits).sum(-1)
 
     def mean(self, logits):
         """Mean of p(x|.): the per-feature probability."""

@@ -10,7 +10,7 @@ from sklearn.semi_supervised import LabelPropagation, LabelSpreading, SelfTraini
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseSemiSupervisedVAE
+from ._base import BaseSemiSupervisedVAE, unfitted_on_error
 from ._likelihoods import resolve_likelihood
 from ._loss import VAEObjective
 from ._models import M1Module
@@ -77,6 +77,10 @@ class M1Classifier(BaseSemiSupervisedVAE):
         Seeds weight initialisation, batch order and the reparameterisation noise.
     verbose : int, default=0
         0 silent; 1 a table per epoch with the loss terms; 2 also a progress bar.
+    callbacks : list of skorch callbacks or None, default=None
+        Extra callbacks for the skorch net that trains the model (``skorch.callbacks``, or
+        ``(name, callback)`` pairs), run after the estimator's own. Each fit works on copies,
+        so one list serves many fits; the fitted ones are in ``net_.callbacks_``.
 
     Attributes
     ----------
@@ -134,6 +138,7 @@ class M1Classifier(BaseSemiSupervisedVAE):
         device="auto",
         random_state=None,
         verbose=0,
+        callbacks=None,
     ):
         self.latent_dim = latent_dim
         self.hidden_sizes = hidden_sizes
@@ -147,8 +152,10 @@ class M1Classifier(BaseSemiSupervisedVAE):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.callbacks = callbacks
 
     @_fit_context(prefer_skip_nested_validation=False)
+    @unfitted_on_error
     def fit(self, X, y):
         """Train the VAE on every row, then the classifier on the latent means.
 

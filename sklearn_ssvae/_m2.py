@@ -8,7 +8,7 @@ from scipy.special import softmax
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval
 
-from ._base import BaseSemiSupervisedVAE
+from ._base import BaseSemiSupervisedVAE, unfitted_on_error
 from ._likelihoods import resolve_likelihood
 from ._loss import M2Objective
 from ._models import M2Module
@@ -73,6 +73,10 @@ class M2Classifier(BaseSemiSupervisedVAE):
     verbose : int, default=0
         0 is silent; 1 prints a table per epoch with the loss and its terms; 2 also shows a
         progress bar over the batches.
+    callbacks : list of skorch callbacks or None, default=None
+        Extra callbacks for the skorch net that trains the model (``skorch.callbacks``, or
+        ``(name, callback)`` pairs), run after the estimator's own. Each fit works on copies,
+        so one list serves many fits; the fitted ones are in ``net_.callbacks_``.
 
     Attributes
     ----------
@@ -130,6 +134,7 @@ class M2Classifier(BaseSemiSupervisedVAE):
         device="auto",
         random_state=None,
         verbose=0,
+        callbacks=None,
     ):
         self.latent_dim = latent_dim
         self.hidden_sizes = hidden_sizes
@@ -144,8 +149,10 @@ class M2Classifier(BaseSemiSupervisedVAE):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.callbacks = callbacks
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @unfitted_on_error
     def fit(self, X, y):
         """Fit M2 on labelled and unlabelled rows.
 

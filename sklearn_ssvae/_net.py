@@ -6,6 +6,8 @@ module and a batch and returns the loss with its parts; the net records those pa
 so that skorch's epoch table shows them.
 """
 
+import warnings
+
 import numpy as np
 import torch
 from skorch import NeuralNet
@@ -14,10 +16,15 @@ from skorch.dataset import unpack_data
 from skorch.utils import to_device
 
 from ._batching import SemiSupervisedBatches
+from .callbacks import StopTraining
 
 
 class NonFiniteLossError(FloatingPointError):
-    """The training loss stopped being finite; the weights are those of the last good step."""
+    """The training loss (or a weight) stopped being finite; training was stopped."""
+
+
+class TrainingInterruptedWarning(UserWarning):
+    """Training ended early on a KeyboardInterrupt; the model is only partly trained."""
 
 
 class SemiSupervisedNet(NeuralNet):
@@ -44,6 +51,29 @@ class SemiSupervisedNet(NeuralNet):
         callbacks += [(name, PassthroughScoring(name, on_train=True)) for name in parts]
         return callbacks
 
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        """skorch's loop; a KeyboardInterrupt (Ctrl-C) is reported, and training ends there.
+
+        skorch ends training quietly on KeyboardInterrupt and keeps the weights of the last
+        completed step. That is kept, but a user who pressed Ctrl-C (or a callback that raised
+        KeyboardInterrupt) is told that the model is only partly trained. A callback raising
+        :class:`~sklearn_ssvae.callbacks.StopTraining` ends training without the warning.
+        """
+        try:
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        except StopTraining:
+            raise
+        except KeyboardInterrupt:
+            done = sum("dur" in epoch for epoch in self.history)  # epochs timed to the end
+            warnings.warn(
+                f"Training was interrupted (KeyboardInterrupt) after {done} complete "
+                f"epoch(s) of {epochs or self.max_epochs}; the model keeps the weights of "
+                "the last completed training step and is usable, but only partly trained.",
+                TrainingInterruptedWarning,
+                stacklevel=2,
+            )
+            raise
+
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)
         Xi, yi = (to_device(part, self.device) for part in unpack_data(batch))
@@ -52,7 +82,7 @@ class SemiSupervisedNet(NeuralNet):
         loss_value, *part_values = torch.stack([loss.detach(), *parts.values()]).tolist()
         if not np.isfinite(loss_value):
             raise NonFiniteLossError(
-                f"the training loss became {loss_value} at epoch {len(self.history)}; "
+                f"The training loss became {loss_value} at epoch {len(self.history)}; "
                 "training stopped before the step that would have spoilt the weights. "
                 "Try a smaller learning rate, or check X for extreme values (standardise "
                 "features for likelihood='gaussian')."

@@ -8,7 +8,7 @@ from sklearn.base import _fit_context, clone
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import seed_from
+from ._base import seed_from, unfitted_on_error
 from ._batching import ResampledLatentBatches
 from ._m1 import M1Classifier
 from ._m2 import M2Classifier
@@ -45,7 +45,7 @@ class StackedM1M2Classifier(M2Classifier):
         Latent dimensions of M1 whose posterior means have at most this standard deviation over
         the training rows are dropped (at least one dimension is always kept).
     latent_dim, hidden_sizes, alpha, max_epochs, batch_size, learning_rate, \
-n_labelled_per_batch, device, random_state, verbose
+n_labelled_per_batch, device, random_state, verbose, callbacks
         M2's, as in :class:`M2Classifier`.
 
     Attributes
@@ -106,6 +106,7 @@ n_labelled_per_batch, device, random_state, verbose
         device="auto",
         random_state=None,
         verbose=0,
+        callbacks=None,
     ):
         self.m1 = m1
         self.min_latent_std = min_latent_std
@@ -119,6 +120,7 @@ n_labelled_per_batch, device, random_state, verbose
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.callbacks = callbacks
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -130,6 +132,7 @@ n_labelled_per_batch, device, random_state, verbose
         return tags
 
     @_fit_context(prefer_skip_nested_validation=False)
+    @unfitted_on_error
     def fit(self, X, y):
         """Fit M1 on every row, then M2 on M1's informative latent dimensions.
 
