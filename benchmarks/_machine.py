@@ -2,6 +2,7 @@
 
 import os
 import platform
+import re
 import subprocess
 from pathlib import Path
 
@@ -49,3 +50,10 @@ def git_commit():
         return commit + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
     except (OSError, subprocess.CalledProcessError):
         return None
+
+
+def machine_tag(info):
+    """A short tag for result file names: the GPU's name, or 'cpu<cores>'."""
+    if info["gpu"]:
+        return re.sub(r"[^a-z0-9]+", "-", info["gpu"].lower()).strip("-")
+    return f"cpu{info['cpu_cores']}"

@@ -32,7 +32,6 @@ go to ``benchmarks/results/speed-<machine>.json`` and ``.md``.
 import argparse
 import json
 import math
-import re
 import resource
 import statistics
 import subprocess
@@ -47,7 +46,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS, ValidationAccuracy  # noqa: E402
-from _machine import machine  # noqa: E402
+from _machine import machine, machine_tag  # noqa: E402
 
 from sklearn_ssvae import M1Classifier, M2Classifier  # noqa: E402
 from sklearn_ssvae._batching import SemiSupervisedBatches  # noqa: E402
@@ -254,13 +253,6 @@ def summarise(name, package, plain, matmul, n_rows):
         "package": package,
         "plain": plain,
     }
-
-
-def machine_tag(info):
-    """A short file-name tag: the GPU's name, or 'cpu<cores>'."""
-    if info["gpu"]:
-        return re.sub(r"[^a-z0-9]+", "-", info["gpu"].lower()).strip("-")
-    return f"cpu{info['cpu_cores']}"
 
 
 def markdown(result):
