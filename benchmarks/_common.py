@@ -7,10 +7,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
-from skorch.callbacks import Callback
 
-from sklearn_ssvae.callbacks import StopTraining
 from sklearn_ssvae.datasets import load_mnist, make_semi_supervised
 
 RESULTS = Path(__file__).parent / "results"
@@ -89,29 +86,3 @@ def write_result(result, args, name, device):
     print(f"written to {path}")
     return path
 
-
-class ValidationAccuracy(Callback):
-    """Record the accuracy of q(y|x) on held-out rows after every epoch; stop at a target.
-
-    The accuracy is recorded in the net's history as ``valid_acc``; the seconds this
-    evaluation takes are not part of the epoch's ``dur`` (skorch times the epoch first).
-
-    Parameters
-    ----------
-    X, y : ndarray
-        Held-out rows and their class indices (positions in ``classes_``).
-    target : float or None
-        Stop training once ``valid_acc`` reaches this value.
-    """
-
-    def __init__(self, X, y, target=None):
-        self.X = X
-        self.y = y
-        self.target = target
-
-    def on_epoch_end(self, net, **kwargs):
-        logits = torch.as_tensor(net.map_batches(torch.as_tensor(self.X), lambda m, x: m(x)))
-        accuracy = float((logits.argmax(1).numpy() == self.y).mean())
-        net.history.record("valid_acc", accuracy)
-        if self.target is not None and accuracy >= self.target:
-            raise StopTraining

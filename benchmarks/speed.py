@@ -45,13 +45,14 @@ from skorch.dataset import Dataset
 from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, ValidationAccuracy  # noqa: E402
+from _common import RESULTS  # noqa: E402
 from _machine import machine, machine_tag  # noqa: E402
 
 from sklearn_ssvae import M1Classifier, M2Classifier  # noqa: E402
 from sklearn_ssvae._batching import SemiSupervisedBatches  # noqa: E402
 from sklearn_ssvae._loss import M2Objective, VAEObjective  # noqa: E402
 from sklearn_ssvae._models import M1Module, M2Module  # noqa: E402
+from sklearn_ssvae._net import ValidationAccuracy  # noqa: E402
 from sklearn_ssvae._networks import check_image_shape  # noqa: E402
 from sklearn_ssvae.datasets import load_mnist, make_semi_supervised  # noqa: E402
 
@@ -203,7 +204,8 @@ def run_time_to_accuracy(args):
     y_semi = make_semi_supervised(y[fit], 1000, random_state=args.seed)
     params = json.loads(args.m2_params)
     clf = M2Classifier(max_epochs=args.max_epochs, random_state=args.seed, device=args.device,
-                       callbacks=[ValidationAccuracy(X[val], y[val], args.target)], **params)
+                       callbacks=[ValidationAccuracy(torch.as_tensor(X[val]), y[val],
+                                                     target=args.target)], **params)
     start = time.perf_counter()
     clf.fit(X[fit], y_semi)
     wall = time.perf_counter() - start

@@ -93,6 +93,7 @@ class BaseSemiSupervisedVAE(ClassifierMixin, TransformerMixin, BaseEstimator):
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "precision": [StrOptions({"float32", "bfloat16"})],
         "device": [str, torch.device],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -117,7 +118,7 @@ class BaseSemiSupervisedVAE(ClassifierMixin, TransformerMixin, BaseEstimator):
             raise ValueError(f"X has {len(X)} rows but y has {len(y)}.")
         return X, y
 
-    def _fit_net(self, X, y_encoded, **net_params):
+    def _fit_net(self, X, y_encoded, callbacks=(), **net_params):
         """Build ``net_`` from ``net_params`` (module, criterion, ...) and train it, seeded.
 
         Parameters
@@ -125,6 +126,8 @@ class BaseSemiSupervisedVAE(ClassifierMixin, TransformerMixin, BaseEstimator):
         X : ndarray of shape (n_samples, n_features), float32
         y_encoded : ndarray of shape (n_samples,), int64
             Class indices, -1 for unlabelled rows.
+        callbacks : sequence of skorch callbacks, default=()
+            The estimator's own callbacks, run before the user's ``callbacks``.
         **net_params
             Passed to ``SemiSupervisedNet`` beside the estimator's training parameters.
         """
@@ -137,8 +140,10 @@ class BaseSemiSupervisedVAE(ClassifierMixin, TransformerMixin, BaseEstimator):
                 lr=self.learning_rate,
                 max_epochs=self.max_epochs,
                 batch_size=self.batch_size,
-                callbacks=progress_callbacks(self.verbose) + copy.deepcopy(self.callbacks or []),
+                callbacks=[*progress_callbacks(self.verbose), *callbacks,
+                           *copy.deepcopy(self.callbacks or [])],
                 device=device,
+                autocast_dtype=torch.bfloat16 if self.precision == "bfloat16" else None,
                 verbose=self.verbose,
                 **net_params,
             )

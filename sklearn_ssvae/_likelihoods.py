@@ -25,6 +25,7 @@ class BernoulliLikelihood(nn.Module):
         ``binary_cross_entropy_with_logits``, which spends more element-wise passes on the
         same value (the K-class decoder output is the largest tensor of M2's step).
         """
+        logits = logits.float()  # the sums stay in float32 under bfloat16 autocast
         return (x * logits).sum(-1) - F.softplus(logits).sum(-1)
 
     def mean(self, logits):
@@ -55,7 +56,7 @@ class GaussianLikelihood(nn.Module):
 
     def log_prob(self, x, mean):
         """Sum over features of log N(x; mean, scale^2), broadcasting over class axes."""
-        scale = self.scale()
+        scale, mean = self.scale(), mean.float()
         return (
             -0.5 * ((x - mean) / scale) ** 2 - torch.log(scale) - 0.5 * math.log(2 * math.pi)
         ).sum(-1)

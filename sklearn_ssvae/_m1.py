@@ -71,6 +71,11 @@ class M1Classifier(BaseSemiSupervisedVAE):
         Rows per minibatch.
     learning_rate : float, default=1e-3
         Adam's step size.
+    precision : {'float32', 'bfloat16'}, default='float32'
+        'bfloat16' trains with bfloat16 matrix products under ``torch.autocast`` (weights,
+        optimiser state and loss sums stay float32): faster on CPUs with bfloat16 support
+        and on GPUs, with rounding that differs from float32 (``benchmarks/speed.py``
+        measures both). Prediction is always float32.
     device : str or torch.device, default='auto'
         Torch device; 'auto' uses CUDA when available.
     random_state : int, RandomState instance or None, default=None
@@ -135,6 +140,7 @@ class M1Classifier(BaseSemiSupervisedVAE):
         max_epochs=100,
         batch_size=256,
         learning_rate=1e-3,
+        precision="float32",
         device="auto",
         random_state=None,
         verbose=0,
@@ -149,6 +155,7 @@ class M1Classifier(BaseSemiSupervisedVAE):
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
+        self.precision = precision
         self.device = device
         self.random_state = random_state
         self.verbose = verbose

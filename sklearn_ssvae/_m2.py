@@ -6,12 +6,14 @@ import numpy as np
 import torch
 from scipy.special import softmax
 from sklearn.base import _fit_context
+from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import Interval
 
-from ._base import BaseSemiSupervisedVAE, unfitted_on_error
+from ._base import BaseSemiSupervisedVAE, seed_from, unfitted_on_error
 from ._likelihoods import resolve_likelihood
 from ._loss import M2Objective
 from ._models import M2Module
+from ._net import ValidationAccuracy
 from ._validation import encode_semi_supervised
 
 
@@ -65,6 +67,20 @@ class M2Classifier(BaseSemiSupervisedVAE):
         labelled row once per epoch (cycled so that every batch holds at least one when
         labelled rows are fewer than batches). An int k < batch_size: every batch holds k
         labelled rows, cycling through the labelled set, and batch_size - k unlabelled rows.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the labelled rows (stratified; they stay in
+        training as unlabelled rows), record the accuracy of q(y|x) on them after every epoch
+        (``valid_acc`` in the epoch table and ``net_.history``), stop when it has not improved
+        for ``n_iter_no_change`` epochs, and keep the weights of the best epoch.
+    validation_fraction : float, default=0.1
+        Share of the labelled rows held out with ``early_stopping`` (at least one per class).
+    n_iter_no_change : int, default=10
+        Epochs without a better validation accuracy before training stops.
+    precision : {'float32', 'bfloat16'}, default='float32'
+        'bfloat16' trains with bfloat16 matrix products under ``torch.autocast`` (weights,
+        optimiser state and loss sums stay float32): faster on CPUs with bfloat16 support
+        and on GPUs, with rounding that differs from float32 (``benchmarks/speed.py``
+        measures both). Prediction is always float32.
     device : str or torch.device, default='auto'
         Torch device for training and prediction; 'auto' uses CUDA when available.
     random_state : int, RandomState instance or None, default=None
@@ -116,6 +132,9 @@ class M2Classifier(BaseSemiSupervisedVAE):
         **BaseSemiSupervisedVAE._parameter_constraints,
         "alpha": [Interval(Real, 0, None, closed="left")],
         "n_labelled_per_batch": [Interval(Integral, 1, None, closed="left"), None],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -131,6 +150,10 @@ class M2Classifier(BaseSemiSupervisedVAE):
         batch_size=256,
         learning_rate=1e-3,
         n_labelled_per_batch=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        precision="float32",
         device="auto",
         random_state=None,
         verbose=0,
@@ -146,6 +169,10 @@ class M2Classifier(BaseSemiSupervisedVAE):
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.n_labelled_per_batch = n_labelled_per_batch
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.precision = precision
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -171,10 +198,53 @@ class M2Classifier(BaseSemiSupervisedVAE):
         X, y = self._validate_Xy(X, y)
         self.classes_, y_encoded = encode_semi_supervised(y)
         self.likelihood_ = resolve_likelihood(self.likelihood, X)
-        self._fit_m2(X, y_encoded, n_features=X.shape[1], **self._network_params(X.shape[1]))
+        y_train, validation = self._hold_out_validation(X, y_encoded)
+        self._fit_m2(X, y_train, n_features=X.shape[1], callbacks=validation,
+                     **self._network_params(X.shape[1]))
         return self
 
-    def _fit_m2(self, X, y_encoded, n_features, **net_params):
+    def _hold_out_validation(self, X_classifier, y_encoded):
+        """With ``early_stopping``, hide the labels of a stratified validation share.
+
+        The held-out rows stay in training as unlabelled rows (their x is data like any other);
+        only their labels are kept apart, to score q(y|x) after every epoch.
+
+        Parameters
+        ----------
+        X_classifier : ndarray of shape (n_samples, n_inputs)
+            The rows as q(y|x) takes them.
+        y_encoded : ndarray of shape (n_samples,)
+            Class indices, -1 for unlabelled rows.
+
+        Returns
+        -------
+        y_train : ndarray of shape (n_samples,)
+            ``y_encoded`` with the validation rows set to -1.
+        callbacks : list
+            The validation callback, or empty without early stopping.
+        """
+        if not self.early_stopping:
+            return y_encoded, []
+        labelled = np.flatnonzero(y_encoded >= 0)
+        counts = np.bincount(y_encoded[labelled], minlength=len(self.classes_))
+        if counts.min() < 2:
+            scarce = self.classes_[counts.argmin()].tolist()  # a Python scalar for the message
+            raise ValueError(
+                f"early_stopping holds out labelled rows of every class for validation, which "
+                f"needs at least 2 labelled rows per class; class {scarce!r} has "
+                f"{counts.min()}."
+            )
+        _, validation = train_test_split(
+            labelled, test_size=max(self.validation_fraction, len(counts) / len(labelled)),
+            stratify=y_encoded[labelled], random_state=seed_from(self.random_state),
+        )
+        y_train = y_encoded.copy()
+        y_train[validation] = -1
+        callback = ValidationAccuracy(torch.as_tensor(X_classifier[validation]),
+                                      y_encoded[validation], self.n_iter_no_change)
+        return y_train, [("valid_acc", callback)]
+
+    def _fit_m2(self, X, y_encoded, n_features, callbacks=(), **net_params):
         """Build and train the M2 net on checked data; ``likelihood_`` is set already.
 
         Parameters
@@ -186,6 +256,8 @@ class M2Classifier(BaseSemiSupervisedVAE):
             Class indices, -1 for unlabelled rows.
         n_features : int
             Size of x as the networks see it.
+        callbacks : sequence of skorch callbacks, default=()
+            The estimator's own callbacks (validation).
         **net_params
             Extra parameters of the skorch net (a batch iterator, say).
         """
@@ -208,6 +280,7 @@ class M2Classifier(BaseSemiSupervisedVAE):
             criterion__alpha=self.alpha,
             criterion__labelled_fraction=float(np.mean(y_encoded >= 0)),
             iterator_train__n_labelled_per_batch=self.n_labelled_per_batch,
+            callbacks=callbacks,
             **net_params,
         )
 

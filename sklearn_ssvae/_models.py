@@ -27,6 +27,7 @@ from ._networks import ConditionalMLP, classifier_network, image_parts, mlp
 
 def kl_standard_normal(mu, logvar):
     """KL(N(mu, diag(exp(logvar))) || N(0, I)) in closed form, summed over the last axis."""
+    mu, logvar = mu.float(), logvar.float()  # float32 sums under bfloat16 autocast
     return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(-1)
 
 
@@ -170,7 +171,7 @@ class M2Module(nn.Module):
         U, reconstruction, kl : torch.Tensor of shape (n,)
             The bound and its two parts averaged under q(y|x).
         """
-        log_q = F.log_softmax(self.encoder_y(x), dim=-1)
+        log_q = F.log_softmax(self.encoder_y(x).float(), dim=-1)
         q = log_q.exp()
         reconstruction, kl = self.neg_elbo_terms(x, None, eps)
         L = reconstruction + kl + self.neg_log_prior_y()

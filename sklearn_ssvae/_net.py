@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import PassthroughScoring, ProgressBar
+from skorch.callbacks import Callback, PassthroughScoring, ProgressBar
 from skorch.dataset import unpack_data
 from skorch.utils import to_device
 
@@ -36,9 +36,14 @@ class SemiSupervisedNet(NeuralNet):
         As for ``skorch.NeuralNet``; ``criterion`` is a module whose forward takes
         ``(module, X, y)`` and returns ``(loss, parts)`` with ``parts`` a dict of scalars,
         whose names the criterion class lists in its ``parts`` attribute.
+    autocast_dtype : torch.dtype or None, default=None
+        Train under ``torch.autocast`` with this dtype (``torch.bfloat16``): matrix products
+        in that precision, weights, optimiser and loss terms in float32. Prediction is
+        always in float32.
     """
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, autocast_dtype=None, **kwargs):
+        self.autocast_dtype = autocast_dtype
         kwargs.setdefault("iterator_train", SemiSupervisedBatches)
         kwargs.setdefault("iterator_train__training", True)
         kwargs.setdefault("iterator_valid", SemiSupervisedBatches)
@@ -68,7 +73,8 @@ class SemiSupervisedNet(NeuralNet):
             warnings.warn(
                 f"Training was interrupted (KeyboardInterrupt) after {done} complete "
                 f"epoch(s) of {epochs or self.max_epochs}; the model keeps the weights of "
-                "the last completed training step and is usable, but only partly trained.",
+                "the last completed training step (with early stopping, of the best epoch) "
+                "and is usable, but only partly trained.",
                 TrainingInterruptedWarning,
                 stacklevel=2,
             )
@@ -77,7 +83,9 @@ class SemiSupervisedNet(NeuralNet):
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)
         Xi, yi = (to_device(part, self.device) for part in unpack_data(batch))
-        loss, parts = self.criterion_(self.module_, Xi, yi)
+        with torch.autocast(torch.device(self.device).type, dtype=self.autocast_dtype,
+                            enabled=self.autocast_dtype is not None):
+            loss, parts = self.criterion_(self.module_, Xi, yi)
         # One device-to-host copy per batch for the loss and all its parts.
         loss_value, *part_values = torch.stack([loss.detach(), *parts.values()]).tolist()
         if not np.isfinite(loss_value):
@@ -115,6 +123,54 @@ class SemiSupervisedNet(NeuralNet):
                 outputs.append(fn(self.module_, to_device(Xi, self.device))[:n_rows].cpu())
                 n_left -= n_rows
         return torch.cat(outputs).numpy()
+
+
+class ValidationAccuracy(Callback):
+    """Accuracy of q(y|x) on held-out labelled rows after every epoch; early stopping.
+
+    Records ``valid_acc`` in the history (a column of the epoch table), keeps a copy of the
+    weights of the best epoch and puts them back when training ends. The time it takes is not
+    part of the epoch's ``dur`` (skorch's timer runs first).
+
+    Parameters
+    ----------
+    X : torch.Tensor of shape (n_rows, n_features)
+        Held-out rows.
+    y : ndarray of shape (n_rows,)
+        Their class indices.
+    n_iter_no_change : int or None, default=None
+        Stop after this many epochs without a better accuracy; None never stops early.
+    target : float or None, default=None
+        Stop once the accuracy reaches this value.
+    """
+
+    def __init__(self, X, y, n_iter_no_change=None, target=None):
+        self.X = X
+        self.y = y
+        self.n_iter_no_change = n_iter_no_change
+        self.target = target
+
+    def initialize(self):
+        self.best_accuracy_, self.best_epoch_, self.best_weights_ = -1.0, 0, None
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        logits = net.map_batches(self.X, lambda module, x: module(x))
+        accuracy = float(np.mean(logits.argmax(1) == self.y))
+        net.history.record("valid_acc", accuracy)
+        epoch = len(net.history)
+        if accuracy > self.best_accuracy_:
+            self.best_accuracy_, self.best_epoch_ = accuracy, epoch
+            self.best_weights_ = {k: v.detach().clone()
+                                  for k, v in net.module_.state_dict().items()}
+        if self.target is not None and accuracy >= self.target:
+            raise StopTraining
+        if self.n_iter_no_change is not None and epoch - self.best_epoch_ >= self.n_iter_no_change:
+            raise StopTraining
+
+    def on_train_end(self, net, **kwargs):
+        if self.best_weights_ is not None:
+            net.module_.load_state_dict(self.best_weights_)
 
 
 def progress_callbacks(verbose):

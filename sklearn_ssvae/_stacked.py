@@ -45,7 +45,8 @@ class StackedM1M2Classifier(M2Classifier):
         Latent dimensions of M1 whose posterior means have at most this standard deviation over
         the training rows are dropped (at least one dimension is always kept).
     latent_dim, hidden_sizes, alpha, max_epochs, batch_size, learning_rate, \
-n_labelled_per_batch, device, random_state, verbose, callbacks
+n_labelled_per_batch, early_stopping, validation_fraction, n_iter_no_change, \
+precision, device, random_state, verbose, callbacks
         M2's, as in :class:`M2Classifier`.
 
     Attributes
@@ -103,6 +104,10 @@ n_labelled_per_batch, device, random_state, verbose, callbacks
         batch_size=256,
         learning_rate=1e-3,
         n_labelled_per_batch=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        precision="float32",
         device="auto",
         random_state=None,
         verbose=0,
@@ -117,6 +122,10 @@ n_labelled_per_batch, device, random_state, verbose, callbacks
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.n_labelled_per_batch = n_labelled_per_batch
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.precision = precision
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -162,10 +171,12 @@ n_labelled_per_batch, device, random_state, verbose, callbacks
         self._z1_fill = mu.mean(axis=0)
         keep = self.latent_dims_
         self.likelihood_ = "gaussian"
+        y_train, validation = self._hold_out_validation(mu[:, keep], y_encoded)
         self._fit_m2(
             np.hstack([mu[:, keep], sigma[:, keep]]),
-            y_encoded,
+            y_train,
             n_features=len(keep),
+            callbacks=validation,
             iterator_train=ResampledLatentBatches,
         )
         return self

@@ -69,7 +69,7 @@ def encode_semi_supervised(y):
     if len(classes) < 2:
         raise ValueError(
             f"The classifier needs labelled rows of at least 2 classes; got 1 class "
-            f"({classes[0]!r})."
+            f"({np.asarray(classes[0]).tolist()!r})."
         )
     y_encoded = np.full(len(y), UNLABELLED, dtype=np.int64)
     y_encoded[~unlabelled] = y_index
