@@ -118,40 +118,75 @@ class BaseSemiSupervisedVAE(ClassifierMixin, TransformerMixin, BaseEstimator):
             raise ValueError(f"X has {len(X)} rows but y has {len(y)}.")
         return X, y
 
-    def _fit_net(self, X, y_encoded, callbacks=(), **net_params):
-        """Build ``net_`` from ``net_params`` (module, criterion, ...) and train it, seeded.
+    def _net_params(self, labelled_fraction):
+        """The module and criterion of ``net_``, as skorch parameters.
+
+        Built from the estimator's parameters and its fitted attributes (``classes_``,
+        ``n_features_in_``, ``likelihood_``, ...), so that ``fit`` and
+        :func:`sklearn_ssvae.persistence.load` build the same networks.
 
         Parameters
         ----------
-        X : ndarray of shape (n_samples, n_features), float32
+        labelled_fraction : float
+            N_l / N of the training rows (the objective's weights).
+        """
+        raise NotImplementedError
+
+    def _make_net(self, device, callbacks=(), **net_params):
+        """The skorch net with the estimator's training settings, not yet initialised."""
+        return SemiSupervisedNet(
+            optimizer=torch.optim.Adam,
+            # One fused kernel per step instead of a loop over parameters; same update.
+            optimizer__fused=torch.device(device).type in ("cpu", "cuda"),
+            lr=self.learning_rate,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            callbacks=[*progress_callbacks(self.verbose), *callbacks,
+                       *copy.deepcopy(self.callbacks or [])],
+            device=device,
+            autocast_dtype=torch.bfloat16 if self.precision == "bfloat16" else None,
+            verbose=self.verbose,
+            **net_params,
+        )
+
+    def _fit_net(self, X, y_encoded, callbacks=(), **net_params):
+        """Build ``net_`` (see ``_net_params``) and train it, seeded.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_columns), float32
+            What the training batches are drawn from.
         y_encoded : ndarray of shape (n_samples,), int64
             Class indices, -1 for unlabelled rows.
         callbacks : sequence of skorch callbacks, default=()
             The estimator's own callbacks, run before the user's ``callbacks``.
         **net_params
-            Passed to ``SemiSupervisedNet`` beside the estimator's training parameters.
+            Further parameters of ``SemiSupervisedNet`` (a batch iterator, say).
         """
         device = resolve_device(self.device)
+        labelled_fraction = float(np.mean(np.asarray(y_encoded) >= 0))
         with seeded_torch(self.random_state, device):
-            net = SemiSupervisedNet(
-                optimizer=torch.optim.Adam,
-                # One fused kernel per step instead of a loop over parameters; same update.
-                optimizer__fused=torch.device(device).type in ("cpu", "cuda"),
-                lr=self.learning_rate,
-                max_epochs=self.max_epochs,
-                batch_size=self.batch_size,
-                callbacks=[*progress_callbacks(self.verbose), *callbacks,
-                           *copy.deepcopy(self.callbacks or [])],
-                device=device,
-                autocast_dtype=torch.bfloat16 if self.precision == "bfloat16" else None,
-                verbose=self.verbose,
-                **net_params,
-            )
+            net = self._make_net(device, callbacks, **self._net_params(labelled_fraction),
+                                 **net_params)
             try:
                 net.fit(as_float_tensor(X, device), torch.as_tensor(y_encoded, device=device))
                 check_finite_weights(net.module_)
             except NonFiniteLossError as error:
                 raise NonFiniteLossError(f"{error} The estimator is left unfitted.") from None
+        self.net_ = net
+
+    def _restore_net(self, weights, device):
+        """Rebuild ``net_`` around saved weights; the fitted attributes are set already.
+
+        Parameters
+        ----------
+        weights : dict of str to torch.Tensor
+            The module's state dict; every key must match (strict).
+        device : str or torch.device
+        """
+        net = self._make_net(resolve_device(device), **self._net_params(labelled_fraction=0.0))
+        net.initialize()
+        net.module_.load_state_dict(weights, strict=True)
         self.net_ = net
 
     def _forget_fit(self):

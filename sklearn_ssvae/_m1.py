@@ -177,20 +177,9 @@ class M1Classifier(BaseSemiSupervisedVAE):
         self : M1Classifier
         """
         X, y = self._validate_Xy(X, y)
-        hidden_sizes = self._check_hidden_sizes()
         self.classes_, y_encoded = encode_semi_supervised(y)
         self.likelihood_ = resolve_likelihood(self.likelihood, X)
-        self._fit_net(
-            X,
-            y_encoded,
-            module=M1Module,
-            module__n_features=X.shape[1],
-            module__latent_dim=self.latent_dim,
-            module__hidden_sizes=hidden_sizes,
-            module__likelihood=self.likelihood_,
-            **self._network_params(X.shape[1]),
-            criterion=VAEObjective,
-        )
+        self._fit_net(X, y_encoded)
         # X is checked already: encode it without transform's second validation pass.
         Z = self.net_.map_batches(as_float_tensor(X, "cpu"), _latent_mean)
         classifier = self.classifier
@@ -203,6 +192,17 @@ class M1Classifier(BaseSemiSupervisedVAE):
             labelled = y_encoded != UNLABELLED
             self.classifier_.fit(Z[labelled], y_encoded[labelled])
         return self
+
+    def _net_params(self, labelled_fraction):
+        return {
+            "module": M1Module,
+            "module__n_features": self.n_features_in_,
+            "module__latent_dim": self.latent_dim,
+            "module__hidden_sizes": self._check_hidden_sizes(),
+            "module__likelihood": self.likelihood_,
+            **self._network_params(self.n_features_in_),
+            "criterion": VAEObjective,
+        }
 
     def transform(self, X):
         """Latent means, the mean of q(z|x).

@@ -199,8 +199,7 @@ class M2Classifier(BaseSemiSupervisedVAE):
         self.classes_, y_encoded = encode_semi_supervised(y)
         self.likelihood_ = resolve_likelihood(self.likelihood, X)
         y_train, validation = self._hold_out_validation(X, y_encoded)
-        self._fit_m2(X, y_train, n_features=X.shape[1], callbacks=validation,
-                     **self._network_params(X.shape[1]))
+        self._fit_m2(X, y_train, callbacks=validation)
         return self
 
     def _hold_out_validation(self, X_classifier, y_encoded):
@@ -244,8 +243,8 @@ class M2Classifier(BaseSemiSupervisedVAE):
                                       y_encoded[validation], self.n_iter_no_change)
         return y_train, [("valid_acc", callback)]
 
-    def _fit_m2(self, X, y_encoded, n_features, callbacks=(), **net_params):
-        """Build and train the M2 net on checked data; ``likelihood_`` is set already.
+    def _fit_m2(self, X, y_encoded, callbacks=(), **net_params):
+        """Build and train the M2 net on checked data; the fitted attributes are set already.
 
         Parameters
         ----------
@@ -254,35 +253,41 @@ class M2Classifier(BaseSemiSupervisedVAE):
             in ``net_params`` turns into x).
         y_encoded : ndarray of shape (n_samples,)
             Class indices, -1 for unlabelled rows.
-        n_features : int
-            Size of x as the networks see it.
         callbacks : sequence of skorch callbacks, default=()
             The estimator's own callbacks (validation).
         **net_params
             Extra parameters of the skorch net (a batch iterator, say).
         """
-        hidden_sizes = self._check_hidden_sizes()
         if self.n_labelled_per_batch is not None and self.n_labelled_per_batch >= self.batch_size:
             raise ValueError(
                 f"n_labelled_per_batch={self.n_labelled_per_batch} leaves no room for "
                 f"unlabelled rows in batch_size={self.batch_size}; it must be smaller."
             )
-        self._fit_net(
-            X,
-            y_encoded,
-            module=M2Module,
-            module__n_features=n_features,
-            module__n_classes=len(self.classes_),
-            module__latent_dim=self.latent_dim,
-            module__hidden_sizes=hidden_sizes,
-            module__likelihood=self.likelihood_,
-            criterion=M2Objective,
-            criterion__alpha=self.alpha,
-            criterion__labelled_fraction=float(np.mean(y_encoded >= 0)),
-            iterator_train__n_labelled_per_batch=self.n_labelled_per_batch,
-            callbacks=callbacks,
-            **net_params,
-        )
+        self._fit_net(X, y_encoded, callbacks=callbacks,
+                      iterator_train__n_labelled_per_batch=self.n_labelled_per_batch,
+                      **net_params)
+
+    def _net_params(self, labelled_fraction):
+        return {
+            "module": M2Module,
+            "module__n_features": self._m2_input_size(),
+            "module__n_classes": len(self.classes_),
+            "module__latent_dim": self.latent_dim,
+            "module__hidden_sizes": self._check_hidden_sizes(),
+            "module__likelihood": self.likelihood_,
+            **self._m2_network_params(),
+            "criterion": M2Objective,
+            "criterion__alpha": self.alpha,
+            "criterion__labelled_fraction": labelled_fraction,
+        }
+
+    def _m2_input_size(self):
+        """Size of x as M2's networks see it."""
+        return self.n_features_in_
+
+    def _m2_network_params(self):
+        """The module's network and image shape."""
+        return self._network_params(self.n_features_in_)
 
     def predict_proba(self, X):
         """Class probabilities q(y|x).

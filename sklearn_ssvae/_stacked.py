@@ -175,11 +175,16 @@ precision, device, random_state, verbose, callbacks
         self._fit_m2(
             np.hstack([mu[:, keep], sigma[:, keep]]),
             y_train,
-            n_features=len(keep),
             callbacks=validation,
             iterator_train=ResampledLatentBatches,
         )
         return self
+
+    def _m2_input_size(self):
+        return len(self.latent_dims_)
+
+    def _m2_network_params(self):
+        return {}  # M2 on z1 is an MLP
 
     def _map_batches(self, X, fn):
         """Apply ``fn`` of M2 to the posterior means of z1 (kept dimensions) of X."""
