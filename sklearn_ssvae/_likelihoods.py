@@ -15,6 +15,15 @@ from torch import nn
 LIKELIHOODS = ("bernoulli", "gaussian")
 
 
+def full_precision(t):
+    """``t`` in float32 if it is in a narrower float type (bfloat16 autocast), else as it is.
+
+    Loss terms sum hundreds of values per row; they are summed in float32 or wider even when
+    the matrix products ran in bfloat16.
+    """
+    return t.float() if t.dtype in (torch.bfloat16, torch.float16) else t
+
+
 class BernoulliLikelihood(nn.Module):
     """p(x|.) = Bernoulli(sigmoid(logits)) per feature, for data in [0, 1]."""
 
@@ -25,7 +34,7 @@ class BernoulliLikelihood(nn.Module):
         ``binary_cross_entropy_with_logits``, which spends more element-wise passes on the
         same value (the K-class decoder output is the largest tensor of M2's step).
         """
-        logits = logits.float()  # the sums stay in float32 under bfloat16 autocast
+        logits = full_precision(logits)
         return (x * logits).sum(-1) - F.softplus(logits).sum(-1)
 
     def mean(self, logits):
@@ -56,7 +65,7 @@ class GaussianLikelihood(nn.Module):
 
     def log_prob(self, x, mean):
         """Sum over features of log N(x; mean, scale^2), broadcasting over class axes."""
-        scale, mean = self.scale(), mean.float()
+        scale, mean = self.scale(), full_precision(mean)
         return (
             -0.5 * ((x - mean) / scale) ** 2 - torch.log(scale) - 0.5 * math.log(2 * math.pi)
         ).sum(-1)

@@ -24,6 +24,8 @@ rows leaves that group's terms out instead of taking the mean of nothing (NaN).
 import torch.nn.functional as F
 from torch import nn
 
+from ._likelihoods import full_precision
+
 
 class M2Objective(nn.Module):
     """Negative M2 objective per training row, with its parts.
@@ -68,7 +70,7 @@ class M2Objective(nn.Module):
             x_l, y_l = x[labelled], y[labelled]
             rec_l, kl_l = module.neg_elbo_terms(x_l, y_l)
             L = rec_l + kl_l + module.neg_log_prior_y()
-            logits = module.encoder_y(x_l).float()
+            logits = full_precision(module.encoder_y(x_l))
             classification = F.cross_entropy(logits, y_l)
             accuracy = (logits.argmax(-1) == y_l).float().mean()
             f = self.labelled_fraction

@@ -21,13 +21,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._likelihoods import make_likelihood
+from ._likelihoods import full_precision, make_likelihood
 from ._networks import ConditionalMLP, classifier_network, image_parts, mlp
 
 
 def kl_standard_normal(mu, logvar):
     """KL(N(mu, diag(exp(logvar))) || N(0, I)) in closed form, summed over the last axis."""
-    mu, logvar = mu.float(), logvar.float()  # float32 sums under bfloat16 autocast
+    mu, logvar = full_precision(mu), full_precision(logvar)
     return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(-1)
 
 
@@ -171,7 +171,7 @@ class M2Module(nn.Module):
         U, reconstruction, kl : torch.Tensor of shape (n,)
             The bound and its two parts averaged under q(y|x).
         """
-        log_q = F.log_softmax(self.encoder_y(x).float(), dim=-1)
+        log_q = F.log_softmax(full_precision(self.encoder_y(x)), dim=-1)
         q = log_q.exp()
         reconstruction, kl = self.neg_elbo_terms(x, None, eps)
         L = reconstruction + kl + self.neg_log_prior_y()

@@ -149,3 +149,11 @@ class _nothing:
 
     def __exit__(self, *exc):
         return False
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda c: c.__name__)
+def test_float_labels_that_are_classes_fit(cls):
+    # Floats that name classes (0.0, 1.0) with -1.0 for unlabelled rows are accepted.
+    clf = small(cls).fit(X, Y.astype(float))
+    assert clf.classes_.tolist() == [0.0, 1.0]
+    assert set(clf.predict(X)) <= {0.0, 1.0}
