@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _machine import machine_tag
 
 from sklearn_ssvae.datasets import load_mnist, make_semi_supervised
 
@@ -86,3 +87,14 @@ def write_result(result, args, name, device):
     print(f"written to {path}")
     return path
 
+
+
+def write_machine_result(result, name, args, markdown):
+    """Write ``result`` and its ``markdown`` to ``<out>/<name>-<machine>[-quick].json|md``."""
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = out / f"{name}-{machine_tag(result['machine'])}{'-quick' if args.quick else ''}"
+    stem.with_suffix(".json").write_text(json.dumps(result, indent=2, default=str) + "\n")
+    stem.with_suffix(".md").write_text(markdown)
+    print(markdown)
+    return stem

@@ -20,7 +20,6 @@ Run from the repository root (about 10 minutes on 2 CPU cores)::
 """
 
 import argparse
-import json
 import sys
 import threading
 import time
@@ -32,8 +31,8 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS  # noqa: E402
-from _machine import machine, machine_tag  # noqa: E402
+from _common import RESULTS, write_machine_result  # noqa: E402
+from _machine import machine  # noqa: E402
 
 from sklearn_ssvae import M1Classifier, M2Classifier  # noqa: E402
 from sklearn_ssvae.datasets import make_semi_supervised  # noqa: E402
@@ -188,12 +187,7 @@ def main(argv=None):
         "large": large(args.rows, args.seed),
         "machine": machine(),
     }
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    stem = out / f"memory-{machine_tag(result['machine'])}{'-quick' if args.quick else ''}"
-    stem.with_suffix(".json").write_text(json.dumps(result, indent=2, default=str) + "\n")
-    stem.with_suffix(".md").write_text(markdown(result))
-    print(markdown(result))
+    write_machine_result(result, "memory", args, markdown(result))
     return result
 
 

@@ -45,8 +45,8 @@ from skorch.dataset import Dataset
 from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS  # noqa: E402
-from _machine import machine, machine_tag  # noqa: E402
+from _common import RESULTS, write_machine_result  # noqa: E402
+from _machine import machine  # noqa: E402
 
 from sklearn_ssvae import M1Classifier, M2Classifier  # noqa: E402
 from sklearn_ssvae._batching import SemiSupervisedBatches  # noqa: E402
@@ -405,12 +405,7 @@ def main(argv=None):
         "time_to_accuracy": time_to_accuracy,
     }
     result["targets"] = check_targets(result)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    stem = out / f"speed-{machine_tag(info)}{'-quick' if args.quick else ''}"
-    stem.with_suffix(".json").write_text(json.dumps(result, indent=2, default=str) + "\n")
-    stem.with_suffix(".md").write_text(markdown(result))
-    print(markdown(result))
+    write_machine_result(result, "speed", args, markdown(result))
     return result
 
 
