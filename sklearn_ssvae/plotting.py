@@ -113,9 +113,12 @@ class GeneratedSamplesDisplay:
         self
         """
         ax, figure = _axes(ax, type(self).__name__)
-        n_classes, n_per_class, height, width, *channels = self.images.shape
-        mosaic = self.images.transpose(0, 2, 1, 3, *range(4, self.images.ndim))
-        mosaic = np.clip(mosaic.reshape(n_classes * height, n_per_class * width, *channels), 0, 1)
+        # A one-pixel grey border after every image keeps neighbours apart.
+        padding = [(0, 0), (0, 0), (0, 1), (0, 1)] + [(0, 0)] * (self.images.ndim - 4)
+        images = np.pad(np.clip(self.images, 0, 1), padding, constant_values=0.5)
+        n_classes, n_per_class, height, width, *channels = images.shape
+        mosaic = images.transpose(0, 2, 1, 3, *range(4, images.ndim))
+        mosaic = mosaic.reshape(n_classes * height, n_per_class * width, *channels)
         if channels == [1]:
             mosaic = mosaic[..., 0]
         self.image_ = ax.imshow(mosaic, cmap=cmap if mosaic.ndim == 2 else None,
@@ -263,7 +266,7 @@ class TrainingCurvesDisplay:
         ax, figure = _axes(ax, type(self).__name__)
         self.lines_ = {}
         self.accuracy_ax_ = None
-        for name, values in self.curves.items():
+        for i, (name, values) in enumerate(self.curves.items()):
             target = ax
             if "acc" in name:
                 if self.accuracy_ax_ is None:
@@ -272,7 +275,7 @@ class TrainingCurvesDisplay:
                 target = self.accuracy_ax_
             (self.lines_[name],) = target.plot(np.arange(1, len(values) + 1), values,
                                                linestyle="--" if "acc" in name else "-",
-                                               label=name)
+                                               color=f"C{i}", label=name)
         ax.set_xlabel("epoch")
         ax.set_ylabel("loss per row (nats)")
         handles = list(self.lines_.values())

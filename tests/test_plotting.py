@@ -29,7 +29,7 @@ def test_generated_samples_grid_has_a_row_per_class(digits_m2):
     clf, _, _ = digits_m2
     display = GeneratedSamplesDisplay.from_estimator(clf, n_per_class=5, random_state=0)
     assert display.images.shape == (10, 5, 8, 8)
-    assert display.image_.get_array().shape == (10 * 8, 5 * 8)
+    assert display.image_.get_array().shape == (10 * 9, 5 * 9)  # 8x8 images, 1-pixel border
     assert [t.get_text() for t in display.ax_.get_yticklabels()] == [str(c) for c in range(10)]
     plt.close(display.figure_)
 
