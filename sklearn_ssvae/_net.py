@@ -115,14 +115,16 @@ class SemiSupervisedNet(NeuralNet):
             The batches' results, concatenated along the first axis.
         """
         self._set_training(False)
-        outputs = []
-        n_left = len(X)
+        out, start = None, 0
         with torch.no_grad():
             for Xi, _ in self.get_iterator(self.get_dataset(X), training=False):
-                n_rows = min(len(Xi), n_left)  # prediction batches are padded to a fixed size
-                outputs.append(fn(self.module_, to_device(Xi, self.device))[:n_rows].cpu())
-                n_left -= n_rows
-        return torch.cat(outputs).numpy()
+                result = fn(self.module_, to_device(Xi, self.device))
+                n_rows = min(len(result), len(X) - start)  # batches are padded to a fixed size
+                if out is None:  # one output array, filled in place: no list of batches
+                    out = torch.empty((len(X), *result.shape[1:]), dtype=result.dtype)
+                out[start : start + n_rows] = result[:n_rows]
+                start += n_rows
+        return out.numpy()
 
 
 class ValidationAccuracy(Callback):
