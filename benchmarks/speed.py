@@ -50,10 +50,8 @@ from _machine import machine  # noqa: E402
 
 from sklearn_ssvae import M1Classifier, M2Classifier  # noqa: E402
 from sklearn_ssvae._batching import SemiSupervisedBatches  # noqa: E402
-from sklearn_ssvae._loss import M2Objective, VAEObjective  # noqa: E402
-from sklearn_ssvae._models import M1Module, M2Module  # noqa: E402
+from sklearn_ssvae._models import M2Module  # noqa: E402
 from sklearn_ssvae._net import ValidationAccuracy  # noqa: E402
-from sklearn_ssvae._networks import check_image_shape  # noqa: E402
 from sklearn_ssvae.datasets import load_mnist, make_semi_supervised  # noqa: E402
 
 # name: (estimator class, its parameters). Batch 256 is the estimators' default; 500 is
@@ -100,18 +98,21 @@ def peak_rss_mb():
 
 
 def build(estimator, n_features, labelled_fraction):
-    """The module and objective that ``estimator`` trains, as it builds them."""
-    p = estimator.get_params()
-    image_shape = None
-    if p["network"] == "cnn":
-        image_shape = check_image_shape(p["image_shape"], n_features)
-    net = {"network": p["network"], "image_shape": image_shape}
-    if isinstance(estimator, M2Classifier):
-        module = M2Module(n_features, N_CLASSES, p["latent_dim"], p["hidden_sizes"],
-                          "bernoulli", **net)
-        return module, M2Objective(p["alpha"], labelled_fraction)
-    module = M1Module(n_features, p["latent_dim"], p["hidden_sizes"], "bernoulli", **net)
-    return module, VAEObjective()
+    """The module and objective that ``estimator`` trains, built by its own ``_net_params``.
+
+    The fitted attributes those depend on are set as ``fit`` would set them for MNIST, so the
+    plain loop trains exactly the package's networks and objective.
+    """
+    estimator.classes_ = np.arange(N_CLASSES)
+    estimator.n_features_in_ = n_features
+    estimator.likelihood_ = "bernoulli"
+    params = estimator._net_params(labelled_fraction)
+    module = params.pop("module")(**{k.removeprefix("module__"): v for k, v in params.items()
+                                     if k.startswith("module__")})
+    criterion = params.pop("criterion")(**{k.removeprefix("criterion__"): v
+                                           for k, v in params.items()
+                                           if k.startswith("criterion__")})
+    return module, criterion
 
 
 def plain_epochs(module, objective, X, y, batch_size, epochs, lr, seed, autocast_dtype=None):

@@ -14,22 +14,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ._likelihoods import LIKELIHOODS
-from ._net import NonFiniteLossError, SemiSupervisedNet, as_float_tensor, progress_callbacks
+from ._net import SemiSupervisedNet, as_float_tensor, check_finite_weights, progress_callbacks
 from ._networks import NETWORKS, check_image_shape
 from ._validation import labelled_rows
 
 # Noise shared by every row in score_samples, so that a row's bound does not depend on its batch.
 _SCORE_SEED = 0
-
-
-def check_finite_weights(module):
-    """Raise NonFiniteLossError if any parameter of ``module`` holds NaN or infinity."""
-    bad = [name for name, p in module.named_parameters() if not torch.isfinite(p).all()]
-    if bad:
-        raise NonFiniteLossError(
-            f"Training left non-finite weights in {', '.join(bad)}. Try a smaller "
-            "learning rate, or check X for extreme values."
-        )
 
 
 def unfitted_on_error(fit):
@@ -168,11 +158,8 @@ class BaseSemiSupervisedVAE(ClassifierMixin, TransformerMixin, BaseEstimator):
         with seeded_torch(self.random_state, device):
             net = self._make_net(device, callbacks, **self._net_params(labelled_fraction),
                                  **net_params)
-            try:
-                net.fit(as_float_tensor(X, device), torch.as_tensor(y_encoded, device=device))
-                check_finite_weights(net.module_)
-            except NonFiniteLossError as error:
-                raise NonFiniteLossError(f"{error} The estimator is left unfitted.") from None
+            net.fit(as_float_tensor(X, device), torch.as_tensor(y_encoded, device=device))
+        check_finite_weights(net.module_)
         self.net_ = net
 
     def _restore_net(self, weights, device):
@@ -184,6 +171,7 @@ class BaseSemiSupervisedVAE(ClassifierMixin, TransformerMixin, BaseEstimator):
             The module's state dict; every key must match (strict).
         device : str or torch.device
         """
+        # The objective is built but never used by a restored model (prediction only).
         net = self._make_net(resolve_device(device), **self._net_params(labelled_fraction=0.0))
         net.initialize()
         net.module_.load_state_dict(weights, strict=True)

@@ -93,7 +93,7 @@ class SemiSupervisedNet(NeuralNet):
                 f"The training loss became {loss_value} at epoch {len(self.history)}; "
                 "training stopped before the step that would have spoilt the weights. "
                 "Try a smaller learning rate, or check X for extreme values (standardise "
-                "features for likelihood='gaussian')."
+                "features for likelihood='gaussian'). The estimator is left unfitted."
             )
         loss.backward()
         for name, value in zip(parts, part_values, strict=True):
@@ -173,6 +173,16 @@ class ValidationAccuracy(Callback):
     def on_train_end(self, net, **kwargs):
         if self.best_weights_ is not None:
             net.module_.load_state_dict(self.best_weights_)
+
+
+def check_finite_weights(module):
+    """Raise NonFiniteLossError if any parameter of ``module`` holds NaN or infinity."""
+    bad = [name for name, p in module.named_parameters() if not torch.isfinite(p).all()]
+    if bad:
+        raise NonFiniteLossError(
+            f"Training left non-finite weights in {', '.join(bad)}. Try a smaller learning "
+            "rate, or check X for extreme values. The estimator is left unfitted."
+        )
 
 
 def progress_callbacks(verbose):

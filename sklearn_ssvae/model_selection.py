@@ -85,10 +85,6 @@ class SemiSupervisedStratifiedKFold(BaseCrossValidator):
         """The number of folds, ``n_splits``."""
         return self.n_splits
 
-    def _iter_test_indices(self, X=None, y=None, groups=None):  # pragma: no cover - unused
-        for _, test in self.split(X, y, groups):
-            yield test
-
 
 def labelled_accuracy_score(y_true, y_pred, *, sample_weight=None):
     """Accuracy over the rows of ``y_true`` that carry a label; rows marked -1 are ignored.

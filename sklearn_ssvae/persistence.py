@@ -21,8 +21,8 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
@@ -73,13 +73,11 @@ def load(path, device="cpu"):
         If the file is not such a model, or its contents do not match their digest.
     """
     try:
-        with open(path, "rb") as f:
-            n_header = int.from_bytes(f.read(8), "little")
-            header = json.loads(f.read(n_header)) if 0 < n_header < 100_000_000 else None
-        tensors = load_file(str(path))
+        with safe_open(str(path), framework="pt") as f:  # reads the header, runs nothing
+            metadata = f.metadata() or {}
+            tensors = {name: f.get_tensor(name) for name in f.keys()}
     except (OSError, ValueError, SafetensorError) as error:
         raise ModelFileError(f"{path} is not a readable safetensors model file: {error}") from None
-    metadata = (header or {}).get("__metadata__") or {}
     if metadata.get("format") != FORMAT or "model" not in metadata:
         raise ModelFileError(f"{path} was not written by sklearn_ssvae.persistence.save.")
     if metadata.get("sha256") != _digest(metadata["model"], tensors):
