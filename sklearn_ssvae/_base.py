@@ -10,7 +10,7 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.metrics import accuracy_score
 from sklearn.utils import _safe_indexing, check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ._likelihoods import LIKELIHOODS
@@ -53,8 +53,8 @@ def seed_from(random_state):
 
 
 @contextmanager
-def seeded_torch(random_state, device):
-    """Seed torch's global generators from ``random_state``, restoring them on exit.
+def seeded_torch(seed, device):
+    """Seed torch's global generators with ``seed`` (an int), restoring them on exit.
 
     Weight initialisation, batch shuffles and the reparameterisation noise all draw from the
     global generators, so seeding them once before the net is built makes a fit repeatable
@@ -63,7 +63,7 @@ def seeded_torch(random_state, device):
     device = torch.device(device)
     cuda_devices = [device.index or 0] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=cuda_devices):
-        torch.manual_seed(seed_from(random_state))
+        torch.manual_seed(seed)
         yield
 
 
@@ -88,6 +88,7 @@ class BaseSemiSupervisedVAE(ClassifierMixin, TransformerMixin, BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "callbacks": [list, None],
+        "accelerator": [HasMethods(["prepare", "backward"]), None],
     }
 
     def __sklearn_tags__(self):
@@ -122,9 +123,22 @@ class BaseSemiSupervisedVAE(ClassifierMixin, TransformerMixin, BaseEstimator):
         """
         raise NotImplementedError
 
-    def _make_net(self, device, callbacks=(), **net_params):
-        """The skorch net with the estimator's training settings, not yet initialised."""
-        return SemiSupervisedNet(
+    def _make_net(self, device, callbacks=(), accelerator=None, **net_params):
+        """The skorch net with the estimator's training settings, not yet initialised.
+
+        With an ``accelerator`` (``accelerate.Accelerator``), an ``AcceleratedNet`` that
+        leaves device and precision to it; ``device`` is then the accelerator's.
+        """
+        if accelerator is None:
+            net_class = SemiSupervisedNet
+            placement = {"device": device, "autocast_dtype": (
+                torch.bfloat16 if self.precision == "bfloat16" else None)}
+        else:
+            from ._accelerate import AcceleratedNet, check_precision
+
+            check_precision(self.precision)
+            net_class, placement = AcceleratedNet, {"accelerator": accelerator}
+        return net_class(
             optimizer=torch.optim.Adam,
             # One fused kernel per step instead of a loop over parameters; same update.
             optimizer__fused=torch.device(device).type in ("cpu", "cuda"),
@@ -133,9 +147,8 @@ class BaseSemiSupervisedVAE(ClassifierMixin, TransformerMixin, BaseEstimator):
             batch_size=self.batch_size,
             callbacks=[*progress_callbacks(self.verbose), *callbacks,
                        *copy.deepcopy(self.callbacks or [])],
-            device=device,
-            autocast_dtype=torch.bfloat16 if self.precision == "bfloat16" else None,
             verbose=self.verbose,
+            **placement,
             **net_params,
         )
 
@@ -153,11 +166,15 @@ class BaseSemiSupervisedVAE(ClassifierMixin, TransformerMixin, BaseEstimator):
         **net_params
             Further parameters of ``SemiSupervisedNet`` (a batch iterator, say).
         """
-        device = resolve_device(self.device)
+        device, seed = resolve_device(self.device), seed_from(self.random_state)
+        if self.accelerator is not None:
+            from ._accelerate import broadcast_seed
+
+            device, seed = self.accelerator.device, broadcast_seed(self.accelerator, seed)
         labelled_fraction = float(np.mean(np.asarray(y_encoded) >= 0))
-        with seeded_torch(self.random_state, device):
-            net = self._make_net(device, callbacks, **self._net_params(labelled_fraction),
-                                 **net_params)
+        with seeded_torch(seed, device):
+            net = self._make_net(device, callbacks, self.accelerator,
+                                 **self._net_params(labelled_fraction), **net_params)
             net.fit(as_float_tensor(X, device), torch.as_tensor(y_encoded, device=device))
         check_finite_weights(net.module_)
         self.net_ = net

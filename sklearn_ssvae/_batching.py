@@ -34,20 +34,29 @@ class SemiSupervisedBatches:
         that every batch still holds one. An int: every batch holds that many labelled rows,
         cycling through the shuffled labelled set, and ``batch_size - n_labelled_per_batch``
         unlabelled rows.
+    num_shards, shard_index : int, default=1 and 0
+        Only when training: data-parallel training over ``num_shards`` processes, of which
+        this is number ``shard_index``. Every process draws the same batches (the same seed)
+        and takes every ``num_shards``-th row of each, so that together they cover each batch
+        once and each process's share holds labelled and unlabelled rows alike.
     """
 
-    def __init__(self, dataset, batch_size, training=False, n_labelled_per_batch=None):
+    def __init__(self, dataset, batch_size, training=False, n_labelled_per_batch=None,
+                 num_shards=1, shard_index=0):
         self.X = dataset.X
         self.y = dataset.y
         self.batch_size = batch_size
         self.training = training
         self.n_labelled_per_batch = n_labelled_per_batch
+        self.num_shards = num_shards
+        self.shard_index = shard_index
 
     def __iter__(self):
         if not self.training:
             yield from self._prediction_batches()
             return
         for index in self._training_batches():
+            index = index[self.shard_index :: self.num_shards]
             yield self.X[index], self.y[index]
 
     def __len__(self):

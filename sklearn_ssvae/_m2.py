@@ -93,6 +93,11 @@ class M2Classifier(BaseSemiSupervisedVAE):
         Extra callbacks for the skorch net that trains the model (``skorch.callbacks``, or
         ``(name, callback)`` pairs), run after the estimator's own. Each fit works on copies,
         so one list serves many fits; the fitted ones are in ``net_.callbacks_``.
+    accelerator : accelerate.Accelerator or None, default=None
+        Train through Hugging Face Accelerate (skorch's ``AccelerateMixin``): data-parallel
+        over the processes of ``accelerate launch``, each taking its share of every batch,
+        and the accelerator's ``mixed_precision``. It places the model, so ``device`` is not
+        used, and ``precision`` must stay 'float32'. Prediction needs no accelerator.
 
     Attributes
     ----------
@@ -158,6 +163,7 @@ class M2Classifier(BaseSemiSupervisedVAE):
         random_state=None,
         verbose=0,
         callbacks=None,
+        accelerator=None,
     ):
         self.latent_dim = latent_dim
         self.hidden_sizes = hidden_sizes
@@ -177,6 +183,7 @@ class M2Classifier(BaseSemiSupervisedVAE):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.accelerator = accelerator
 
     @_fit_context(prefer_skip_nested_validation=True)
     @unfitted_on_error
@@ -370,7 +377,7 @@ class M2Classifier(BaseSemiSupervisedVAE):
         module = self.net_.module_
         self.net_._set_training(False)
         with torch.no_grad():
-            device = self.net_.device
+            device = self.net_.compute_device()
             X = module.generate(z.to(device), y_index.to(device)).cpu().numpy()
         return X, self.classes_[y_index.numpy()]
 

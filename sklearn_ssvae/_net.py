@@ -80,12 +80,30 @@ class SemiSupervisedNet(NeuralNet):
             )
             raise
 
-    def train_step_single(self, batch, **fit_params):
-        self._set_training(True)
-        Xi, yi = (to_device(part, self.device) for part in unpack_data(batch))
+    def compute_device(self):
+        """The device the module computes on (where ``map_batches`` sends the rows)."""
+        return self.device
+
+    def training_loss(self, X, y):
+        """The objective on one training batch, under autocast when asked for.
+
+        Returns
+        -------
+        loss : torch.Tensor, scalar
+        parts : dict of str to torch.Tensor
+        """
+        X, y = to_device(X, self.device), to_device(y, self.device)
         with torch.autocast(torch.device(self.device).type, dtype=self.autocast_dtype,
                             enabled=self.autocast_dtype is not None):
-            loss, parts = self.criterion_(self.module_, Xi, yi)
+            return self.criterion_(self.module_, X, y)
+
+    def backward(self, loss):
+        """Backpropagate the training loss."""
+        loss.backward()
+
+    def train_step_single(self, batch, **fit_params):
+        self._set_training(True)
+        loss, parts = self.training_loss(*unpack_data(batch))
         # One device-to-host copy per batch for the loss and all its parts.
         loss_value, *part_values = torch.stack([loss.detach(), *parts.values()]).tolist()
         if not np.isfinite(loss_value):
@@ -95,7 +113,7 @@ class SemiSupervisedNet(NeuralNet):
                 "Try a smaller learning rate, or check X for extreme values (standardise "
                 "features for likelihood='gaussian'). The estimator is left unfitted."
             )
-        loss.backward()
+        self.backward(loss)
         for name, value in zip(parts, part_values, strict=True):
             self.history.record_batch(name, value)
         return {"loss": loss, "y_pred": None}
@@ -118,7 +136,7 @@ class SemiSupervisedNet(NeuralNet):
         out, start = None, 0
         with torch.no_grad():
             for Xi, _ in self.get_iterator(self.get_dataset(X), training=False):
-                result = fn(self.module_, to_device(Xi, self.device))
+                result = fn(self.module_, to_device(Xi, self.compute_device()))
                 n_rows = min(len(result), len(X) - start)  # batches are padded to a fixed size
                 if out is None:  # one output array, filled in place: no list of batches
                     out = torch.empty((len(X), *result.shape[1:]), dtype=result.dtype)

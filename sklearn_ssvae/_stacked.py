@@ -46,7 +46,7 @@ class StackedM1M2Classifier(M2Classifier):
         the training rows are dropped (at least one dimension is always kept).
     latent_dim, hidden_sizes, alpha, max_epochs, batch_size, learning_rate, \
 n_labelled_per_batch, early_stopping, validation_fraction, n_iter_no_change, \
-precision, device, random_state, verbose, callbacks
+precision, device, random_state, verbose, callbacks, accelerator
         M2's, as in :class:`M2Classifier`.
 
     Attributes
@@ -112,6 +112,7 @@ precision, device, random_state, verbose, callbacks
         random_state=None,
         verbose=0,
         callbacks=None,
+        accelerator=None,
     ):
         self.m1 = m1
         self.min_latent_std = min_latent_std
@@ -130,6 +131,7 @@ precision, device, random_state, verbose, callbacks
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.accelerator = accelerator
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -154,7 +154,7 @@ def _params(estimator, prefix, tensors):
                 raise TypeError(_unsupported(f"the {key} parameter {value!r}"))
             unfitted["params"] = _params(value, prefix, tensors)
             params[key] = unfitted
-        elif key in ("callbacks", "random_state"):
+        elif key in ("callbacks", "random_state", "accelerator"):
             warnings.warn(f"{key}={value!r} cannot be saved and is saved as None.",
                           UserWarning, stacklevel=4)
             params[key] = None

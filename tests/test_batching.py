@@ -63,3 +63,20 @@ def test_prediction_batches_keep_row_order_with_a_fixed_shape():
     batches = list(SemiSupervisedBatches(data, batch_size=4))
     assert [len(x) for x, _ in batches] == [4, 4, 4]  # the last one padded
     assert torch.equal(torch.cat([x for x, _ in batches]).squeeze(1)[:10], torch.arange(10.0))
+
+
+def test_shards_split_every_batch_between_processes():
+    data = dataset(30, 970)
+
+    def batches(**shard):
+        torch.manual_seed(0)  # every process draws the same batches
+        return list(SemiSupervisedBatches(data, batch_size=100, training=True, **shard))
+
+    whole = batches()
+    shards = [batches(num_shards=3, shard_index=i) for i in range(3)]
+    assert all(len(shard) == len(whole) for shard in shards)
+    for k, (x, _) in enumerate(whole):
+        parts = [shard[k] for shard in shards]
+        assert sorted(torch.cat([px for px, _ in parts]).squeeze(1).tolist()) == \
+            sorted(x.squeeze(1).tolist())
+        assert all((py >= 0).any() for _, py in parts)  # labelled rows in every share

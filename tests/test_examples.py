@@ -8,11 +8,15 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("matplotlib")
-EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("plot_*.py"))
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = sorted(EXAMPLES_DIR.glob("plot_*.py"))  # the gallery
+SCRIPTS = [EXAMPLES_DIR / "train_with_accelerate.py"]  # launched, not in the gallery
 
 
-@pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
+@pytest.mark.parametrize("path", EXAMPLES + SCRIPTS, ids=[p.name for p in EXAMPLES + SCRIPTS])
 def test_example_runs(path, tmp_path):
+    if path in SCRIPTS:
+        pytest.importorskip("accelerate")
     env = {**os.environ, "SKLEARN_SSVAE_EXAMPLES_QUICK": "1", "MPLBACKEND": "Agg"}
     result = subprocess.run([sys.executable, str(path)], cwd=tmp_path, env=env,
                             capture_output=True, text=True, timeout=300)
@@ -21,6 +25,6 @@ def test_example_runs(path, tmp_path):
 
 def test_every_example_has_a_title_docstring_and_cells():
     assert len(EXAMPLES) >= 5
-    for path in EXAMPLES:
+    for path in EXAMPLES + SCRIPTS:
         text = path.read_text()
         assert text.startswith('"""\n=') and "# %%" in text, path.name

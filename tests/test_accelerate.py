@@ -1,0 +1,85 @@
+"""Training through Hugging Face Accelerate: one process, and two data-parallel processes."""
+
+import json
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import load_digits
+
+from sklearn_ssvae import M1Classifier, M2Classifier, StackedM1M2Classifier, persistence
+
+accelerate = pytest.importorskip("accelerate")
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    y_semi = np.where(np.random.RandomState(0).rand(len(y)) < 0.1, y, -1)
+    return X / 16, y_semi
+
+
+@pytest.mark.parametrize("make", [
+    lambda **kw: M1Classifier(max_epochs=2, **kw),
+    lambda **kw: M2Classifier(max_epochs=2, **kw),
+    lambda **kw: StackedM1M2Classifier(m1=M1Classifier(max_epochs=2), max_epochs=2, **kw),
+], ids=["M1", "M2", "M1+M2"])
+def test_one_process_trains_exactly_as_without_accelerator(make, digits):
+    # One CPU process: Accelerate adds no parallelism and no precision change, so the fit
+    # must be the same, bit for bit.
+    X, y = digits
+    plain = make(random_state=0, device="cpu").fit(X, y)
+    accelerated = make(random_state=0, accelerator=accelerate.Accelerator(cpu=True)).fit(X, y)
+    assert type(accelerated.net_).__name__ == "AcceleratedNet"
+    np.testing.assert_array_equal(accelerated.predict_proba(X), plain.predict_proba(X))
+
+
+def test_accelerated_model_pickles_clones_and_saves(digits, tmp_path):
+    X, y = digits
+    clf = M2Classifier(max_epochs=2, random_state=0,
+                       accelerator=accelerate.Accelerator(cpu=True)).fit(X, y)
+    expected = clf.predict_proba(X)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(clf)).predict_proba(X), expected)
+    assert clone(clf).get_params()["accelerator"] is not None
+    with pytest.warns(UserWarning, match="accelerator=.* cannot be saved"):
+        persistence.save(clf, tmp_path / "model.safetensors")
+    loaded = persistence.load(tmp_path / "model.safetensors")
+    assert loaded.accelerator is None
+    np.testing.assert_array_equal(loaded.predict_proba(X), expected)
+
+
+def test_quiet_unless_verbose(digits, capsys):
+    X, y = digits
+    M2Classifier(max_epochs=1, accelerator=accelerate.Accelerator(cpu=True)).fit(X, y)
+    assert capsys.readouterr().out == ""
+
+
+def test_precision_is_left_to_the_accelerator(digits):
+    X, y = digits
+    clf = M2Classifier(precision="bfloat16", accelerator=accelerate.Accelerator(cpu=True))
+    with pytest.raises(ValueError, match="mixed_precision='bf16'"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "classes_")
+
+
+def test_two_processes_share_every_batch_and_keep_the_same_weights(tmp_path):
+    worker = Path(__file__).with_name("accelerate_worker.py")
+    result = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node",
+         "2", str(worker), str(tmp_path)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    ranks = [json.loads((tmp_path / f"rank{k}.json").read_text()) for k in (0, 1)]
+    assert [r["num_processes"] for r in ranks] == [2, 2]
+    # Gradients are averaged: both processes hold the same model after every step.
+    assert ranks[0]["weights_sha256"] == ranks[1]["weights_sha256"]
+    # Together they saw each of the 1,797 rows once per epoch (10 epochs), about half each.
+    rows = [r["rows_seen"] for r in ranks]
+    assert sum(rows) == 1797 * 10
+    assert all(0.45 < n / sum(rows) < 0.55 for n in rows)
+    assert ranks[0]["accuracy"] > 0.6  # it learnt (chance is 0.1)
