@@ -1,0 +1,431 @@
+"""Accuracy against the number of labels: our models and the baselines, MNIST and CIFAR-10.
+
+For each number of labels N and each label draw, the training set is split into fitting rows
+and ``--n-validation`` held-out validation rows (labelled, never trained on); N
+class-balanced labels are kept among the fitting rows, the rest set to -1. Every method fits
+each candidate of its grid on the fitting rows, the candidate with the best validation accuracy
+is kept (its settings are written into the results), and only that one is scored on the test
+set. Nothing is chosen on the test set.
+
+Methods (``--methods``):
+
+- ``pca_svm``: PCA(50) fitted on all fitting rows, an RBF SVM on the labelled ones (grid: C).
+- ``cnn``: the seed blog's supervised CNN (the Keras CIFAR-10 network) on the labelled rows.
+- ``label_spreading``: PCA(50), then ``LabelSpreading(kernel='knn')`` (grid: n_neighbors).
+- ``m1``: M1's VAE on all fitting rows, a logistic regression on the labelled rows' latent
+  means (grid: C). The VAE does not see labels, so it is fitted once per draw and shared by
+  every N of that draw: the same model ``M1Classifier`` fits.
+- ``m2``: ``M2Classifier`` (grid: alpha).
+- ``m1m2``: ``StackedM1M2Classifier`` on the draw's M1 (``FrozenEstimator``; grid: alpha).
+- ``pretrained``: with ``--feature-extractor module:function``, a logistic regression on the
+  features that function computes from the rows (an ImageNet network, say: its weights cannot
+  be downloaded here, so the user supplies it).
+
+Run from the repository root::
+
+    python benchmarks/tables.py --dataset mnist --data-home ../shared/data
+    python benchmarks/tables.py --dataset cifar10 --data-home ../shared/data
+    python benchmarks/tables.py --dataset mnist --quick   # a few minutes on a laptop CPU
+
+It writes ``benchmarks/results/tables-<dataset>-<machine>[-quick].json``, a Markdown table
+(``.md``) beside it with the published figures, and an accuracy-versus-labels plot (``.png``).
+"""
+
+import argparse
+import importlib
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.decomposition import PCA
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.semi_supervised import LabelSpreading
+from sklearn.svm import SVC
+from skorch import NeuralNetClassifier
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import RESULTS, write_machine_result  # noqa: E402
+from _machine import machine  # noqa: E402
+
+from sklearn_ssvae import M1Classifier, M2Classifier, StackedM1M2Classifier  # noqa: E402
+from sklearn_ssvae._networks import keras_cifar10_cnn  # noqa: E402
+from sklearn_ssvae.datasets import load_cifar10, load_mnist, make_semi_supervised  # noqa: E402
+
+# What each dataset runs. "epochs" are the full settings; --quick and --epochs change them.
+SETTINGS = {
+    "mnist": {
+        "load": load_mnist, "image_shape": (28, 28, 1), "n_validation": 5000,
+        "quick_fit_rows": 3000,
+        "n_labelled": [100, 500, 600, 1000, 2000, 3000, 5000],
+        "methods": ["pca_svm", "cnn", "label_spreading", "m1", "m2", "m1m2"],
+        "m1": {"latent_dim": 50, "hidden_sizes": (500, 500)},
+        "m2": {"latent_dim": 50, "hidden_sizes": (500,)},
+        "epochs": {"cnn": 50, "m1": 50, "m2": 100, "m1m2": 100},
+    },
+    "cifar10": {
+        "load": load_cifar10, "image_shape": (32, 32, 3), "n_validation": 5000,
+        "quick_fit_rows": 1000,
+        "n_labelled": [1000, 2000, 5000, 10000, 25000],
+        "methods": ["pca_svm", "cnn", "m1", "m2"],
+        "m1": {"latent_dim": 128, "network": "cnn", "image_shape": (32, 32, 3)},
+        "m2": {"latent_dim": 128, "network": "cnn", "image_shape": (32, 32, 3)},
+        "epochs": {"cnn": 50, "m1": 50, "m2": 50},
+    },
+}
+GRIDS = {
+    "pca_svm": [{"svc__C": c} for c in (1.0, 10.0)],
+    "cnn": [{"lr": 1e-3}],
+    "label_spreading": [{"labelspreading__n_neighbors": k} for k in (7, 10, 20)],
+    "m1": [{"C": c} for c in (0.1, 1.0, 10.0)],
+    "m2": [{"alpha": a} for a in (1.0, 10.0)],
+    "m1m2": [{"alpha": a} for a in (1.0, 10.0)],
+    "pretrained": [{"C": c} for c in (0.1, 1.0, 10.0)],
+}
+
+# Published figures (accuracy), DESIGN.md section 3: Kingma et al. 2014 (M2, M1+M2, MNIST
+# errors turned into accuracy), Pyro's SS-VAE example (M2), the seed blog.
+PUBLISHED = {
+    "mnist": {
+        "Kingma M2": {100: 0.8803, 600: 0.9506, 1000: 0.9640, 3000: 0.9608},
+        "Kingma M1+M2": {100: 0.9667, 600: 0.9741, 1000: 0.9760, 3000: 0.9782},
+        "Pyro SS-VAE (M2)": {100: 0.9319, 600: 0.9437, 1000: 0.9487, 3000: 0.9582},
+        "seed blog M2": {1000: 0.975},
+        "seed blog PCA+SVM": {100: 0.692, 500: 0.871, 1000: 0.891, 2000: 0.911, 5000: 0.929},
+        "seed blog M1": {100: 0.628, 500: 0.885, 1000: 0.905, 2000: 0.921, 5000: 0.933},
+        "seed blog CNN": {100: 0.262, 500: 0.921, 1000: 0.934, 2000: 0.955, 5000: 0.978},
+    },
+    "cifar10": {
+        "seed blog PCA+SVM": {1000: 0.356, 25000: 0.482},
+        "seed blog CNN": {1000: 0.433, 2000: 0.484, 5000: 0.610, 10000: 0.673, 25000: 0.767},
+        "seed blog M1": {1000: 0.321, 25000: 0.409},
+        "seed blog M2": {1000: 0.420},
+        "seed blog Inception (ImageNet)": {1000: 0.661, 2000: 0.684, 5000: 0.728,
+                                           10000: 0.751, 25000: 0.773},
+    },
+}
+# Issue 5's targets: test error % at most (MNIST), accuracy at least (CIFAR-10, best model).
+TARGETS = {
+    "mnist": {"m2": {100: 5.0, 600: 3.5, 1000: 3.0, 3000: 2.5},
+              "m1m2": {100: 3.0, 600: 2.4, 1000: 2.2, 3000: 2.0}},
+    "cifar10": {"best": {1000: 0.50}},
+}
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", choices=sorted(SETTINGS), default="mnist")
+    parser.add_argument("--data-home", default=None)
+    parser.add_argument("--methods", nargs="+", default=None)
+    parser.add_argument("--n-labelled", type=int, nargs="+", default=None)
+    parser.add_argument("--draws", type=int, default=3,
+                        help="label draws for N <= 1000 (one draw above)")
+    parser.add_argument("--epochs", type=int, default=None, help="epochs of every network")
+    parser.add_argument("--feature-extractor", default=None,
+                        help="module:function mapping rows to features (adds 'pretrained')")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--quick", action="store_true",
+                        help="a few thousand rows, one draw, 2 epochs: checks the harness")
+    parser.add_argument("--out", default=str(RESULTS))
+    return parser.parse_args(argv)
+
+
+def plan(args):
+    """The runs' settings: dataset settings with the command line's changes applied."""
+    s = SETTINGS[args.dataset]
+    methods = args.methods or list(s["methods"]) + (["pretrained"] if args.feature_extractor
+                                                    else [])
+    epochs = {m: args.epochs or (2 if args.quick else e) for m, e in s["epochs"].items()}
+    n_labelled = args.n_labelled or ([100] if args.quick else s["n_labelled"])
+    return {
+        "methods": methods, "epochs": epochs, "n_labelled": n_labelled,
+        "n_validation": 500 if args.quick else s["n_validation"],
+        "n_fit_rows": s["quick_fit_rows"] if args.quick else None,  # None: all the others
+        "draws": {n: (1 if args.quick or n > 1000 else args.draws) for n in n_labelled},
+        "m1": s["m1"], "m2": s["m2"], "image_shape": s["image_shape"],
+        "grids": {m: GRIDS[m] for m in methods},
+    }
+
+
+def split(X_train, y_train, n_validation, n_fit_rows, draw):
+    """Fitting and validation rows of the training set for one draw."""
+    order = np.random.RandomState(draw).permutation(len(X_train))
+    val = order[:n_validation]
+    fit = order[n_validation:] if n_fit_rows is None else order[n_validation:][:n_fit_rows]
+    return X_train[fit], y_train[fit], X_train[val], y_train[val]
+
+
+def accuracy(model, X, y):
+    return float(np.mean(model.predict(X) == y))
+
+
+class Features:
+    """A fixed feature map (fitted M1's latent means, a user's extractor) with a classifier."""
+
+    def __init__(self, features, classifier):
+        self.features = features
+        self.classifier = classifier
+
+    def fit(self, X, y):
+        labelled = y != -1
+        self.classifier.fit(self.features(X[labelled]), y[labelled])
+        return self
+
+    def predict(self, X):
+        return self.classifier.predict(self.features(X))
+
+
+def make_model(method, params, p, draw, m1, extractor, device):
+    """An unfitted model of ``method`` with the grid point ``params``."""
+    seed = 1000 + draw
+    if method == "pca_svm":
+        return SupervisedOnLabelled(make_pipeline(PCA(50, random_state=seed), SVC()), params)
+    if method == "label_spreading":
+        return make_pipeline(PCA(50, random_state=seed),
+                             LabelSpreading(kernel="knn", max_iter=100)).set_params(**params)
+    if method == "cnn":
+        torch.manual_seed(seed)
+        net = NeuralNetClassifier(
+            keras_cifar10_cnn(p["image_shape"], 10), criterion=torch.nn.CrossEntropyLoss,
+            optimizer=torch.optim.Adam, max_epochs=p["epochs"]["cnn"], batch_size=64,
+            train_split=None, iterator_train__shuffle=True, device=_device(device), **params,
+        )
+        return OnLabelled(net)
+    if method == "m1":
+        return Features(m1.transform, LogisticRegression(max_iter=2000, **params))
+    if method == "pretrained":
+        return Features(extractor, LogisticRegression(max_iter=2000, **params))
+    common = {"batch_size": 256, "device": device, "random_state": seed}
+    if method == "m2":
+        return M2Classifier(max_epochs=p["epochs"]["m2"], **p["m2"], **common, **params)
+    if method == "m1m2":
+        return StackedM1M2Classifier(m1=FrozenEstimator(m1), max_epochs=p["epochs"]["m1m2"],
+                                     **common, **params)
+    raise ValueError(f"unknown method {method!r}")
+
+
+def _device(device):
+    return ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
+
+
+class OnLabelled:
+    """A supervised model fitted on the labelled rows only (float32 rows, int64 labels)."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def fit(self, X, y):
+        labelled = y != -1
+        self.model.fit(X[labelled].astype(np.float32), y[labelled].astype(np.int64))
+        return self
+
+    def predict(self, X):
+        return self.model.predict(X.astype(np.float32))
+
+
+class SupervisedOnLabelled(OnLabelled):
+    """PCA fitted on every row (no labels needed), the classifier on the labelled ones."""
+
+    def __init__(self, pipeline, params):
+        super().__init__(pipeline.set_params(**params))
+
+    def fit(self, X, y):
+        pca, classifier = self.model[0], self.model[-1]
+        pca.fit(X)
+        labelled = y != -1
+        classifier.fit(pca.transform(X[labelled]), y[labelled])
+        return self
+
+
+def run_method(method, p, data, draw, m1, extractor, device):
+    """Fit every grid point, keep the best on validation, score it on the test set."""
+    X_fit, y_semi, X_val, y_val, X_test, y_test = data
+    candidates = []
+    for params in p["grids"][method]:
+        start = time.perf_counter()
+        model = make_model(method, params, p, draw, m1, extractor, device).fit(X_fit, y_semi)
+        seconds = time.perf_counter() - start
+        candidates.append((accuracy(model, X_val, y_val), params, model, seconds))
+        print(f"  {method} {params}: validation accuracy {candidates[-1][0]:.4f} "
+              f"({seconds:.1f} s)", flush=True)
+    val_acc, params, model, seconds = max(candidates, key=lambda c: c[0])
+    return {
+        "chosen_params": params,
+        "validation_accuracy_by_params": [[c[1], c[0]] for c in candidates],
+        "validation_accuracy": val_acc,
+        "test_accuracy": accuracy(model, X_test, y_test),
+        "fit_seconds": seconds,
+        "all_candidates_seconds": sum(c[3] for c in candidates),
+    }
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    p = plan(args)
+    extractor = None
+    if args.feature_extractor:
+        module, _, name = args.feature_extractor.partition(":")
+        extractor = getattr(importlib.import_module(module), name)
+    X_train, y_train, X_test, y_test = SETTINGS[args.dataset]["load"](args.data_home)
+    if args.quick:
+        X_test, y_test = X_test[:2000], y_test[:2000]
+    rows, start = [], time.perf_counter()
+    for draw in range(max(p["draws"].values())):
+        X_fit, y_fit, X_val, y_val = split(X_train, y_train, p["n_validation"],
+                                           p["n_fit_rows"], draw)
+        m1 = None
+        if {"m1", "m1m2"} & set(p["methods"]):
+            m1_start = time.perf_counter()
+            m1 = M1Classifier(max_epochs=p["epochs"]["m1"], batch_size=256, device=args.device,
+                              random_state=1000 + draw, **p["m1"])
+            # The VAE sees no labels; M1Classifier's own classifier (fitted on 10 labels
+            # here) is not used: 'm1' fits its classifier per N on the latent means.
+            m1.fit(X_fit, make_semi_supervised(y_fit, 10, random_state=draw))
+            m1_seconds = time.perf_counter() - m1_start
+            print(f"draw {draw}: M1's VAE fitted in {m1_seconds:.1f} s", flush=True)
+        for n in p["n_labelled"]:
+            if draw >= p["draws"][n]:
+                continue
+            y_semi = make_semi_supervised(y_fit, n, random_state=draw)
+            data = (X_fit, y_semi, X_val, y_val, X_test, y_test)
+            for method in p["methods"]:
+                print(f"draw {draw}, N={n}, {method}", flush=True)
+                result = run_method(method, p, data, draw, m1, extractor, args.device)
+                if method in ("m1", "m1m2"):
+                    result["m1_vae_seconds"] = m1_seconds
+                rows.append({"method": method, "n_labelled": n, "draw": draw, **result})
+                print(f"  -> test accuracy {result['test_accuracy']:.4f}", flush=True)
+    result = {
+        "benchmark": "tables", "dataset": args.dataset, "command": "python " + " ".join(sys.argv),
+        "quick": args.quick, "plan": {k: v for k, v in p.items()}, "n_fit_rows": len(X_fit),
+        "n_test_rows": len(X_test), "wall_seconds": time.perf_counter() - start,
+        "feature_extractor": args.feature_extractor, "machine": machine(),
+        "rows": rows, "summary": summarise(rows),
+    }
+    result["targets"] = check_targets(args.dataset, result["summary"])
+    stem = write_machine_result(result, f"tables-{args.dataset}", args, markdown(result))
+    plot(result, stem.with_suffix(".png"))
+
+
+def summarise(rows):
+    """Mean and spread of test accuracy per method and N."""
+    summary = {}
+    for row in rows:
+        summary.setdefault(row["method"], {}).setdefault(row["n_labelled"], []).append(
+            row["test_accuracy"])
+    return {m: {n: {"mean": float(np.mean(a)), "std": float(np.std(a)), "draws": len(a)}
+                for n, a in by_n.items()} for m, by_n in summary.items()}
+
+
+def check_targets(dataset, summary):
+    """Each target, the figure reached, and by how much it is met (+) or missed (-)."""
+    checks = []
+    for method, by_n in TARGETS[dataset].items():
+        for n, target in by_n.items():
+            if dataset == "mnist":
+                if n not in summary.get(method, {}):
+                    continue
+                error = 100 * (1 - summary[method][n]["mean"])
+                checks.append({"method": method, "n_labelled": n, "target_error_pct": target,
+                               "error_pct": error, "margin_pct_points": target - error,
+                               "met": error <= target})
+            else:
+                reached = [(s[n]["mean"], m) for m, s in summary.items() if n in s]
+                if reached:
+                    best, which = max(reached)
+                    checks.append({"method": which, "n_labelled": n, "target_accuracy": target,
+                                   "accuracy": best, "margin": best - target,
+                                   "met": best >= target})
+    return checks
+
+
+NAMES = {"pca_svm": "PCA+SVM", "cnn": "supervised CNN", "label_spreading":
+         "LabelSpreading (kNN, PCA 50)", "m1": "M1 (ours)", "m2": "M2 (ours)",
+         "m1m2": "M1+M2 (ours)", "pretrained": "pretrained features + logistic regression"}
+
+
+def markdown(result):
+    """Test accuracy per method and N: ours, then the published figures."""
+    summary = result["summary"]
+    ns = sorted({int(n) for by_n in summary.values() for n in by_n} |
+                {n for fig in PUBLISHED[result["dataset"]].values() for n in fig})
+    m = result["machine"]
+    lines = [
+        f"# {result['dataset']}: test accuracy by number of labels"
+        f"{' (quick run: harness check, not results)' if result['quick'] else ''}", "",
+        f"Machine: {m['gpu'] or m['cpu']}, {m['cpu_cores']} cores; torch {m['torch']}; "
+        f"commit {m['git_commit']}; {result['wall_seconds'] / 60:.1f} min. "
+        f"`{result['command']}`", "",
+        "Mean ± standard deviation over label draws (draws in brackets). Settings chosen on "
+        f"{result['plan']['n_validation']} validation rows from the training set; epochs "
+        f"{result['plan']['epochs']}.", "",
+        "| method | " + " | ".join(f"N={n}" for n in ns) + " |",
+        "|---|" + "---|" * len(ns),
+    ]
+    for method, by_n in summary.items():
+        cells = []
+        for n in ns:
+            s = by_n.get(n)
+            cells.append("" if s is None else
+                         f"{s['mean']:.4f} ± {s['std']:.4f} ({s['draws']})")
+        name = NAMES[method]
+        if method == "pretrained":
+            name += f" ({result['feature_extractor']})"
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    for name, figures in PUBLISHED[result["dataset"]].items():
+        cells = [f"{figures[n]:.4f}" if n in figures else "" for n in ns]
+        lines.append(f"| {name} (published) | " + " | ".join(cells) + " |")
+    if result["targets"]:
+        lines += ["", "Targets:", ""]
+        for t in result["targets"]:
+            if "target_error_pct" in t:
+                lines.append(
+                    f"- {NAMES[t['method']]}, N={t['n_labelled']}: test error "
+                    f"{t['error_pct']:.2f}% against at most {t['target_error_pct']}%: "
+                    f"{'met' if t['met'] else 'missed'} by {abs(t['margin_pct_points']):.2f} "
+                    "points")
+            else:
+                lines.append(
+                    f"- best model at N={t['n_labelled']} ({NAMES[t['method']]}): accuracy "
+                    f"{t['accuracy']:.4f} against at least {t['target_accuracy']}: "
+                    f"{'met' if t['met'] else 'missed'} by {abs(t['margin']):.4f}")
+    if result["dataset"] == "cifar10" and not result["feature_extractor"]:
+        lines += ["", "The seed blog's Inception row used ImageNet weights, which cannot be "
+                  "downloaded on this machine; `--feature-extractor module:function` runs any "
+                  "pretrained extractor a user supplies as the 'pretrained' row."]
+    return "\n".join(lines) + "\n"
+
+
+def plot(result, path):
+    """Accuracy against N (log scale): ours with spread, published figures dashed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for method, by_n in result["summary"].items():
+        ns = sorted(by_n, key=int)
+        ax.errorbar([int(n) for n in ns], [by_n[n]["mean"] for n in ns],
+                    yerr=[by_n[n]["std"] for n in ns], marker="o", capsize=3,
+                    label=NAMES[method])
+    for name, figures in PUBLISHED[result["dataset"]].items():
+        ns = sorted(figures)
+        ax.plot(ns, [figures[n] for n in ns], linestyle="--", marker="x", alpha=0.6,
+                label=f"{name} (published)")
+    ax.set_xscale("log")
+    ax.set_xlabel("labelled rows N")
+    ax.set_ylabel("test accuracy")
+    ax.set_title(f"{result['dataset']}{' (quick run)' if result['quick'] else ''}")
+    ax.legend(fontsize=7, loc="lower right")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    print(f"plot written to {path}")
+
+
+if __name__ == "__main__":
+    main()

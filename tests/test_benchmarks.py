@@ -1,0 +1,35 @@
+"""The accuracy-table benchmark runs end to end in its quick mode (a smoke test)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import SHARED_DATA
+
+pytest.importorskip("matplotlib")
+TABLES = Path(__file__).resolve().parents[1] / "benchmarks" / "tables.py"
+
+
+def test_quick_mnist_table(tmp_path):
+    if not (SHARED_DATA / "mnist.npz").exists():
+        pytest.skip("no ../shared/data/mnist.npz")
+    result = subprocess.run(
+        [sys.executable, str(TABLES), "--dataset", "mnist", "--quick", "--data-home",
+         str(SHARED_DATA), "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    (json_path,) = tmp_path.glob("tables-mnist-*-quick.json")
+    run = json.loads(json_path.read_text())
+    methods = {row["method"] for row in run["rows"]}
+    assert methods == {"pca_svm", "cnn", "label_spreading", "m1", "m2", "m1m2"}
+    for row in run["rows"]:
+        # The chosen settings are the best on validation, and were scored on the test set.
+        assert row["validation_accuracy"] == max(a for _, a in
+                                                 row["validation_accuracy_by_params"])
+        assert 0 <= row["test_accuracy"] <= 1
+    assert json_path.with_suffix(".md").read_text().startswith("# mnist")
+    assert json_path.with_suffix(".png").stat().st_size > 0
+    assert {t["method"] for t in run["targets"]} == {"m2", "m1m2"}
