@@ -29,10 +29,14 @@ Run from the repository root::
 
 It writes ``benchmarks/results/tables-<dataset>-<machine>[-quick].json``, a Markdown table
 (``.md``) beside it with the published figures, and an accuracy-versus-labels plot (``.png``).
+A run with ``--methods`` replaces those methods' rows in that file and keeps the others, so a
+machine's table can be filled a few methods at a time; every row names the run (command,
+commit, settings) that produced it.
 """
 
 import argparse
 import importlib
+import json
 import sys
 import time
 from pathlib import Path
@@ -49,7 +53,7 @@ from skorch import NeuralNetClassifier
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS, write_machine_result  # noqa: E402
-from _machine import machine  # noqa: E402
+from _machine import machine, machine_tag  # noqa: E402
 
 from sklearn_ssvae import M1Classifier, M2Classifier, StackedM1M2Classifier  # noqa: E402
 from sklearn_ssvae._networks import keras_cifar10_cnn  # noqa: E402
@@ -298,16 +302,43 @@ def main(argv=None):
                     result["m1_vae_seconds"] = m1_seconds
                 rows.append({"method": method, "n_labelled": n, "draw": draw, **result})
                 print(f"  -> test accuracy {result['test_accuracy']:.4f}", flush=True)
-    result = {
-        "benchmark": "tables", "dataset": args.dataset, "command": "python " + " ".join(sys.argv),
-        "quick": args.quick, "plan": {k: v for k, v in p.items()}, "n_fit_rows": len(X_fit),
-        "n_test_rows": len(X_test), "wall_seconds": time.perf_counter() - start,
-        "feature_extractor": args.feature_extractor, "machine": machine(),
-        "rows": rows, "summary": summarise(rows),
+    info = machine()
+    run = {
+        "command": "python " + " ".join(sys.argv), "git_commit": info["git_commit"],
+        "methods": p["methods"], "plan": p, "n_fit_rows": len(X_fit), "n_test_rows": len(X_test),
+        "feature_extractor": args.feature_extractor,
+        "wall_seconds": time.perf_counter() - start,
     }
+    stem = Path(args.out) / f"tables-{args.dataset}-{machine_tag(info)}" \
+        f"{'-quick' if args.quick else ''}"
+    runs, rows = merge(stem.with_suffix(".json"), run, rows)
+    result = {"benchmark": "tables", "dataset": args.dataset, "quick": args.quick,
+              "machine": info, "runs": runs, "rows": rows, "summary": summarise(rows)}
     result["targets"] = check_targets(args.dataset, result["summary"])
     stem = write_machine_result(result, f"tables-{args.dataset}", args, markdown(result))
     plot(result, stem.with_suffix(".png"))
+
+
+def merge(path, run, rows):
+    """This run's rows with those of earlier runs (same file) for the methods it did not run.
+
+    So the table of a machine can be filled a few methods at a time; every row names the run
+    (command, commit, settings) that produced it.
+
+    Returns
+    -------
+    runs : list of dict
+    rows : list of dict, each with ``run``, an index into ``runs``
+    """
+    kept_runs, kept_rows = [], []
+    if path.exists():
+        previous = json.loads(path.read_text())
+        old_rows = [r for r in previous["rows"] if r["method"] not in run["methods"]]
+        old_index = sorted({r["run"] for r in old_rows})
+        kept_runs = [previous["runs"][i] for i in old_index]
+        kept_rows = [{**r, "run": old_index.index(r["run"])} for r in old_rows]
+    runs = [*kept_runs, run]
+    return runs, kept_rows + [{**r, "run": len(runs) - 1} for r in rows]
 
 
 def summarise(rows):
@@ -356,12 +387,10 @@ def markdown(result):
     lines = [
         f"# {result['dataset']}: test accuracy by number of labels"
         f"{' (quick run: harness check, not results)' if result['quick'] else ''}", "",
-        f"Machine: {m['gpu'] or m['cpu']}, {m['cpu_cores']} cores; torch {m['torch']}; "
-        f"commit {m['git_commit']}; {result['wall_seconds'] / 60:.1f} min. "
-        f"`{result['command']}`", "",
-        "Mean ± standard deviation over label draws (draws in brackets). Settings chosen on "
-        f"{result['plan']['n_validation']} validation rows from the training set; epochs "
-        f"{result['plan']['epochs']}.", "",
+        f"Machine: {m['gpu'] or m['cpu']}, {m['cpu_cores']} cores; torch {m['torch']}.", "",
+        "Test accuracy, mean ± standard deviation over label draws (draws in brackets). Each "
+        "method's settings were chosen on validation rows held out of the training set (the "
+        "chosen values are in the JSON file); the test set was used once per row.", "",
         "| method | " + " | ".join(f"N={n}" for n in ns) + " |",
         "|---|" + "---|" * len(ns),
     ]
@@ -373,11 +402,21 @@ def markdown(result):
                          f"{s['mean']:.4f} ± {s['std']:.4f} ({s['draws']})")
         name = NAMES[method]
         if method == "pretrained":
-            name += f" ({result['feature_extractor']})"
+            run = next(r["run"] for r in result["rows"] if r["method"] == "pretrained")
+            name += f" ({result['runs'][run]['feature_extractor']})"
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     for name, figures in PUBLISHED[result["dataset"]].items():
         cells = [f"{figures[n]:.4f}" if n in figures else "" for n in ns]
         lines.append(f"| {name} (published) | " + " | ".join(cells) + " |")
+    lines += ["", "Runs:", ""]
+    for i, run in enumerate(result["runs"]):
+        methods = [m for m in run["methods"] if any(
+            r["run"] == i and r["method"] == m for r in result["rows"])]
+        lines.append(
+            f"- {', '.join(NAMES[m] for m in methods)}: `{run['command']}` at commit "
+            f"{run['git_commit']}, {run['wall_seconds']:.0f} s in all; epochs "
+            f"{run['plan']['epochs']}, {run['plan']['n_validation']} validation rows, "
+            f"{run['n_fit_rows']} fitting rows, {run['n_test_rows']} test rows.")
     if result["targets"]:
         lines += ["", "Targets:", ""]
         for t in result["targets"]:
@@ -392,7 +431,7 @@ def markdown(result):
                     f"- best model at N={t['n_labelled']} ({NAMES[t['method']]}): accuracy "
                     f"{t['accuracy']:.4f} against at least {t['target_accuracy']}: "
                     f"{'met' if t['met'] else 'missed'} by {abs(t['margin']):.4f}")
-    if result["dataset"] == "cifar10" and not result["feature_extractor"]:
+    if result["dataset"] == "cifar10" and "pretrained" not in summary:
         lines += ["", "The seed blog's Inception row used ImageNet weights, which cannot be "
                   "downloaded on this machine; `--feature-extractor module:function` runs any "
                   "pretrained extractor a user supplies as the 'pretrained' row."]
