@@ -102,7 +102,15 @@ class BaseSemiSupervisedVAE(ClassifierMixin, TransformerMixin, BaseEstimator):
         return validate_data(self, X, reset=reset, dtype=np.float32)
 
     def _validate_Xy(self, X, y):
-        """X as for ``_validate_X`` (reset) and y as a 1-D array of the same length."""
+        """X as for ``_validate_X`` (reset) and y as a 1-D array of the same length.
+
+        The first step of every ``fit``: an ``accelerator``'s settings are checked here too,
+        before anything is drawn at random.
+        """
+        if self.accelerator is not None:
+            from ._accelerate import check_accelerator
+
+            check_accelerator(self.accelerator, self.precision, self.random_state)
         X = self._validate_X(X, reset=True)
         y = column_or_1d(np.asarray(y), warn=True)
         if len(y) != len(X):
@@ -134,10 +142,11 @@ class BaseSemiSupervisedVAE(ClassifierMixin, TransformerMixin, BaseEstimator):
             placement = {"device": device, "autocast_dtype": (
                 torch.bfloat16 if self.precision == "bfloat16" else None)}
         else:
-            from ._accelerate import AcceleratedNet, check_precision
+            from ._accelerate import AcceleratedNet
 
-            check_precision(self.precision)
             net_class, placement = AcceleratedNet, {"accelerator": accelerator}
+        # A progress bar from one process only.
+        main_process = accelerator is None or accelerator.is_main_process
         return net_class(
             optimizer=torch.optim.Adam,
             # One fused kernel per step instead of a loop over parameters; same update.
@@ -145,7 +154,7 @@ class BaseSemiSupervisedVAE(ClassifierMixin, TransformerMixin, BaseEstimator):
             lr=self.learning_rate,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
-            callbacks=[*progress_callbacks(self.verbose), *callbacks,
+            callbacks=[*progress_callbacks(self.verbose if main_process else 0), *callbacks,
                        *copy.deepcopy(self.callbacks or [])],
             verbose=self.verbose,
             **placement,
@@ -166,16 +175,24 @@ class BaseSemiSupervisedVAE(ClassifierMixin, TransformerMixin, BaseEstimator):
         **net_params
             Further parameters of ``SemiSupervisedNet`` (a batch iterator, say).
         """
-        device, seed = resolve_device(self.device), seed_from(self.random_state)
+        device = resolve_device(self.device)
+        # Two seeds: one for the batch shuffles, one for the weights and the noise.
+        shuffle_seed, seed = check_random_state(self.random_state).randint(
+            np.iinfo(np.int32).max, size=2).tolist()
         if self.accelerator is not None:
-            from ._accelerate import broadcast_seed
-
-            device, seed = self.accelerator.device, broadcast_seed(self.accelerator, seed)
+            # The same batches in every process, its own noise in each (DDP starts every
+            # process from the main one's weights).
+            device, seed = self.accelerator.device, seed + self.accelerator.process_index
+        shuffles = torch.Generator(device=device).manual_seed(shuffle_seed)
         labelled_fraction = float(np.mean(np.asarray(y_encoded) >= 0))
         with seeded_torch(seed, device):
             net = self._make_net(device, callbacks, self.accelerator,
+                                 iterator_train__generator=shuffles,
                                  **self._net_params(labelled_fraction), **net_params)
             net.fit(as_float_tensor(X, device), torch.as_tensor(y_encoded, device=device))
+        # The shuffle generator is training state, on the training device: not kept (a CUDA
+        # generator in a pickle would not load on a machine without CUDA).
+        net.iterator_train__generator = None
         check_finite_weights(net.module_)
         self.net_ = net
 

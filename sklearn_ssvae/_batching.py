@@ -34,20 +34,23 @@ class SemiSupervisedBatches:
         that every batch still holds one. An int: every batch holds that many labelled rows,
         cycling through the shuffled labelled set, and ``batch_size - n_labelled_per_batch``
         unlabelled rows.
+    generator : torch.Generator or None, default=None
+        Draws the shuffles (on the tensors' device); None uses torch's global generator.
     num_shards, shard_index : int, default=1 and 0
         Only when training: data-parallel training over ``num_shards`` processes, of which
-        this is number ``shard_index``. Every process draws the same batches (the same seed)
-        and takes every ``num_shards``-th row of each, so that together they cover each batch
-        once and each process's share holds labelled and unlabelled rows alike.
+        this is number ``shard_index``. Every process draws the same batches (a ``generator``
+        seeded alike) and takes every ``num_shards``-th row of each, so that together they
+        cover each batch exactly once.
     """
 
     def __init__(self, dataset, batch_size, training=False, n_labelled_per_batch=None,
-                 num_shards=1, shard_index=0):
+                 generator=None, num_shards=1, shard_index=0):
         self.X = dataset.X
         self.y = dataset.y
         self.batch_size = batch_size
         self.training = training
         self.n_labelled_per_batch = n_labelled_per_batch
+        self.generator = generator
         self.num_shards = num_shards
         self.shard_index = shard_index
 
@@ -94,8 +97,9 @@ class SemiSupervisedBatches:
     def _training_batches(self):
         (labelled, unlabelled), n_batches = self._batch_plan()
         device = self.X.device
-        unlabelled = unlabelled[torch.randperm(len(unlabelled), device=device)]
-        labelled = labelled[torch.randperm(len(labelled), device=device)]
+        unlabelled = unlabelled[torch.randperm(len(unlabelled), device=device,
+                                               generator=self.generator)]
+        labelled = labelled[torch.randperm(len(labelled), device=device, generator=self.generator)]
         if self.n_labelled_per_batch is None:
             n_labelled_total = max(len(labelled), n_batches) if len(labelled) else 0
         else:

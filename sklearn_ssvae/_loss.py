@@ -27,6 +27,15 @@ from torch import nn
 from ._likelihoods import full_precision
 
 
+def group_mean(values, total=None):
+    """Mean of ``values``, or their sum over ``total`` rows when a total is given.
+
+    A data-parallel process holds a share of each batch; dividing its sums by the whole batch's
+    group counts (over the number of processes) makes the processes' average the batch's mean.
+    """
+    return values.mean() if total is None else values.sum() / total
+
+
 class M2Objective(nn.Module):
     """Negative M2 objective per training row, with its parts.
 
@@ -45,7 +54,7 @@ class M2Objective(nn.Module):
         self.alpha = alpha
         self.labelled_fraction = labelled_fraction
 
-    def forward(self, module, x, y):
+    def forward(self, module, x, y, group_totals=None):
         """Evaluate the objective on one batch.
 
         Parameters
@@ -54,6 +63,9 @@ class M2Objective(nn.Module):
         x : torch.Tensor of shape (n, n_features)
         y : torch.LongTensor of shape (n,)
             Class index, or -1 for an unlabelled row.
+        group_totals : torch.Tensor of shape (2,) or None, default=None
+            Labelled and unlabelled rows that each group's terms are averaged over (see
+            ``group_mean``); None: this batch's own.
 
         Returns
         -------
@@ -63,6 +75,7 @@ class M2Objective(nn.Module):
             (mean -log q(y|x) over labelled rows) and 'labelled_accuracy'.
         """
         labelled = y >= 0
+        n_l, n_u = (None, None) if group_totals is None else group_totals
         zero = x.new_zeros(())
         loss, reconstruction, kl = zero, zero, zero
         classification, accuracy = zero, zero
@@ -71,18 +84,18 @@ class M2Objective(nn.Module):
             rec_l, kl_l = module.neg_elbo_terms(x_l, y_l)
             L = rec_l + kl_l + module.neg_log_prior_y()
             logits = full_precision(module.encoder_y(x_l))
-            classification = F.cross_entropy(logits, y_l)
+            classification = group_mean(F.cross_entropy(logits, y_l, reduction="none"), n_l)
             accuracy = (logits.argmax(-1) == y_l).float().mean()
             f = self.labelled_fraction
-            loss = loss + f * L.mean() + self.alpha * classification
-            reconstruction = reconstruction + f * rec_l.mean()
-            kl = kl + f * kl_l.mean()
+            loss = loss + f * group_mean(L, n_l) + self.alpha * classification
+            reconstruction = reconstruction + f * group_mean(rec_l, n_l)
+            kl = kl + f * group_mean(kl_l, n_l)
         if not labelled.all():
             U, rec_u, kl_u = module.unlabelled_bound(x[~labelled])
             f = 1.0 - self.labelled_fraction
-            loss = loss + f * U.mean()
-            reconstruction = reconstruction + f * rec_u.mean()
-            kl = kl + f * kl_u.mean()
+            loss = loss + f * group_mean(U, n_u)
+            reconstruction = reconstruction + f * group_mean(rec_u, n_u)
+            kl = kl + f * group_mean(kl_u, n_u)
         parts = {
             "reconstruction": reconstruction,
             "kl": kl,
@@ -100,8 +113,14 @@ class VAEObjective(nn.Module):
 
     parts = ("reconstruction", "kl")
 
-    def forward(self, module, x, y=None):
-        """Evaluate the objective on one batch; ``y`` is ignored."""
+    def forward(self, module, x, y=None, group_totals=None):
+        """Evaluate the objective on one batch; ``y`` is ignored.
+
+        ``group_totals`` (labelled and unlabelled rows, as for ``M2Objective``): the terms are
+        averaged over their sum; None: over this batch's rows.
+        """
+        n = None if group_totals is None else group_totals.sum()
         reconstruction, kl = module.neg_elbo_terms(x)
-        loss = (reconstruction + kl).mean()
-        return loss, {"reconstruction": reconstruction.mean(), "kl": kl.mean()}
+        loss = group_mean(reconstruction + kl, n)
+        return loss, {"reconstruction": group_mean(reconstruction, n),
+                      "kl": group_mean(kl, n)}

@@ -89,8 +89,9 @@ class M1Classifier(BaseSemiSupervisedVAE):
     accelerator : accelerate.Accelerator or None, default=None
         Train through Hugging Face Accelerate (skorch's ``AccelerateMixin``): data-parallel
         over the processes of ``accelerate launch``, each taking its share of every batch,
-        and the accelerator's ``mixed_precision``. It places the model, so ``device`` is not
-        used, and ``precision`` must stay 'float32'. Prediction needs no accelerator.
+        and the accelerator's ``mixed_precision`` ('no' or 'bf16'). It places the model, so
+        ``device`` is not used, and ``precision`` must stay 'float32'; with several
+        processes ``random_state`` must be an int. Prediction needs no accelerator.
 
     Attributes
     ----------

@@ -97,6 +97,16 @@ class SemiSupervisedNet(NeuralNet):
                             enabled=self.autocast_dtype is not None):
             return self.criterion_(self.module_, X, y)
 
+    def check_loss(self, loss_value):
+        """Raise NonFiniteLossError, before the step, if the batch's loss is not finite."""
+        if not np.isfinite(loss_value):
+            raise NonFiniteLossError(
+                f"The training loss became {loss_value} at epoch {len(self.history)}; "
+                "training stopped before the step that would have spoilt the weights. "
+                "Try a smaller learning rate, or check X for extreme values (standardise "
+                "features for likelihood='gaussian'). The estimator is left unfitted."
+            )
+
     def backward(self, loss):
         """Backpropagate the training loss."""
         loss.backward()
@@ -106,13 +116,7 @@ class SemiSupervisedNet(NeuralNet):
         loss, parts = self.training_loss(*unpack_data(batch))
         # One device-to-host copy per batch for the loss and all its parts.
         loss_value, *part_values = torch.stack([loss.detach(), *parts.values()]).tolist()
-        if not np.isfinite(loss_value):
-            raise NonFiniteLossError(
-                f"The training loss became {loss_value} at epoch {len(self.history)}; "
-                "training stopped before the step that would have spoilt the weights. "
-                "Try a smaller learning rate, or check X for extreme values (standardise "
-                "features for likelihood='gaussian'). The estimator is left unfitted."
-            )
+        self.check_loss(loss_value)
         self.backward(loss)
         for name, value in zip(parts, part_values, strict=True):
             self.history.record_batch(name, value)

@@ -11,6 +11,7 @@ is corrupt, truncated or another version of the data is refused with an error th
 
 import gzip
 import hashlib
+import http.client
 import io
 import os
 import pickle
@@ -18,6 +19,7 @@ import tarfile
 import tempfile
 import urllib.error
 import urllib.request
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,7 +67,7 @@ def _read_idx(path):
         data = f.read()
     n_dims = data[3]
     shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(n_dims))
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * n_dims).reshape(shape)
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * n_dims).reshape(shape).copy()
 
 
 def _decode_mnist(folder):
@@ -76,7 +78,10 @@ def _decode_mnist(folder):
 
 
 class _BatchUnpickler(pickle.Unpickler):
-    """Unpickles CIFAR-10's python batches, refusing anything but numpy arrays and builtins."""
+    """Unpickles CIFAR-10's python batches: dicts, lists, bytes, numbers and numpy arrays.
+
+    Any other global a pickle names (a function to call, a class to build) is refused.
+    """
 
     _ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray",
                 "_reconstruct"), ("numpy", "ndarray"), ("numpy", "dtype")}
@@ -143,7 +148,16 @@ def _file_md5(path):
 
 
 def _download(source, folder, timeout):
-    """Fetch every file of ``source`` into ``folder``, checking its MD5; errors per mirror."""
+    """Fetch every file of ``source`` into ``folder``, checking its MD5.
+
+    Each file is tried at each mirror in turn; a mirror that fails, or serves a file with
+    another MD5, is passed over.
+
+    Returns
+    -------
+    list of str
+        Why each mirror failed, when some file could be fetched from none; empty on success.
+    """
     failures = []
     for name, md5 in source.files.items():
         for mirror in source.mirrors:
@@ -153,16 +167,14 @@ def _download(source, folder, timeout):
                         open(folder / name, "wb") as out:
                     for block in iter(lambda: response.read(1 << 20), b""):  # noqa: B023
                         out.write(block)
-            except (urllib.error.URLError, OSError) as error:
+            except (OSError, http.client.HTTPException) as error:  # URLError is an OSError
                 failures.append(f"{url}: {error}")
                 continue
             actual = _file_md5(folder / name)
-            if actual != md5:
-                raise OSError(
-                    f"Downloaded {url} has MD5 {actual}, not the published {md5}: the file "
-                    "is corrupt or not the official one, and was not used."
-                )
-            break
+            if actual == md5:
+                break
+            failures.append(f"{url}: MD5 {actual}, not the published {md5} (corrupt or not "
+                            "the official file; not used)")
         else:
             return failures
     return []
@@ -174,8 +186,8 @@ def _check_arrays(name, arrays, source, origin):
         if actual != source.array_sha256[key]:
             raise ValueError(
                 f"{origin}: array {key} of {name} has SHA-256 {actual}, not the expected "
-                f"{source.array_sha256[key]}; the file is corrupt or another version of "
-                f"{name}. Delete it to download it again."
+                f"{source.array_sha256[key]}: corrupt, or another version of {name}."
+                + (" Delete the file to download it again." if isinstance(origin, Path) else "")
             )
 
 
@@ -200,11 +212,15 @@ def fetch(name, data_home=None, download=True, timeout=60):
     home = get_data_home(data_home)
     path = home / f"{name}.npz"
     if path.is_file():
-        with np.load(path) as data:
-            missing = [key for key in KEYS if key not in data]
-            if missing:
-                raise ValueError(f"{path} lacks the arrays {missing}; it needs {list(KEYS)}.")
-            arrays = tuple(data[key] for key in KEYS)
+        try:
+            with np.load(path) as data:
+                missing = [key for key in KEYS if key not in data]
+                arrays = tuple(data[key] for key in KEYS if key in data)
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+            raise ValueError(f"{path} could not be read as a .npz file ({error}); delete it "
+                             "to download it again.") from error
+        if missing:
+            raise ValueError(f"{path} lacks the arrays {missing}; it needs {list(KEYS)}.")
         _check_arrays(name, arrays, source, path)
         return arrays
     failures = ["download=False"]
@@ -215,7 +231,9 @@ def fetch(name, data_home=None, download=True, timeout=60):
             if not failures:
                 arrays = source.decode(Path(folder))
                 _check_arrays(name, arrays, source, "the downloaded files")
-                partial = home / f"{name}.partial.npz"
+                # Written in the temporary folder (same file system), then moved into place:
+                # a reader never sees a partial file, and an interrupted save leaves nothing.
+                partial = Path(folder) / f"{name}.npz"
                 np.savez_compressed(partial, **dict(zip(KEYS, arrays, strict=True)))
                 os.replace(partial, path)
                 return arrays

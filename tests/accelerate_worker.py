@@ -1,8 +1,8 @@
 """One process of the data-parallel test (tests/test_accelerate.py runs two with torchrun).
 
 Fits M2 through an ``Accelerator`` on CPU (gloo) and writes what the test checks to
-``<out>/rank<k>.json``: the fitted weights' digest, how many training rows this process saw,
-and the accuracy on the digits' rows.
+``<out>/rank<k>.json``: the fitted weights' digest, the rows of every training batch this
+process trained on (a last column of X numbers the rows), and the accuracy on the digits.
 """
 
 import hashlib
@@ -17,30 +17,40 @@ from skorch.callbacks import Callback
 
 from sklearn_ssvae import M2Classifier
 
+N_ROWS = 1797
 
-class RowCounter(Callback):
+
+class RowRecorder(Callback):
+    """The row numbers of each training batch, per epoch."""
+
     def initialize(self):
-        self.rows_ = 0
+        self.epochs_ = []
         return self
 
-    def on_batch_end(self, net, batch=None, training=False, **kwargs):
+    def on_epoch_begin(self, net, **kwargs):
+        self.epochs_.append([])
+
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
         if training:
-            self.rows_ += len(batch[0])
+            rows = (batch[0][:, -1] * (N_ROWS - 1)).round().long()
+            self.epochs_[-1].append(sorted(rows.tolist()))
 
 
 def main(out):
     accelerator = Accelerator(cpu=True)
     X, y = load_digits(return_X_y=True)
+    X = np.column_stack([X / 16, np.arange(N_ROWS) / (N_ROWS - 1)])  # still in [0, 1]
     y_semi = np.where(np.random.RandomState(0).rand(len(y)) < 0.1, y, -1)
     clf = M2Classifier(max_epochs=10, random_state=0, accelerator=accelerator,
-                       callbacks=[("rows", RowCounter())]).fit(X / 16, y_semi)
+                       callbacks=[("rows", RowRecorder())]).fit(X, y_semi)
     weights = b"".join(v.cpu().numpy().tobytes()
                        for v in clf.net_.module_.state_dict().values())
     result = {
         "num_processes": accelerator.num_processes,
         "weights_sha256": hashlib.sha256(weights).hexdigest(),
-        "rows_seen": dict(clf.net_.callbacks_)["rows"].rows_,
-        "accuracy": clf.score(X / 16, y),
+        "batches": dict(clf.net_.callbacks_)["rows"].epochs_,
+        "labelled": np.flatnonzero(y_semi != -1).tolist(),
+        "accuracy": clf.score(X, y),
     }
     Path(out, f"rank{accelerator.process_index}.json").write_text(json.dumps(result))
 

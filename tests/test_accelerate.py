@@ -78,8 +78,72 @@ def test_two_processes_share_every_batch_and_keep_the_same_weights(tmp_path):
     assert [r["num_processes"] for r in ranks] == [2, 2]
     # Gradients are averaged: both processes hold the same model after every step.
     assert ranks[0]["weights_sha256"] == ranks[1]["weights_sha256"]
-    # Together they saw each of the 1,797 rows once per epoch (10 epochs), about half each.
-    rows = [r["rows_seen"] for r in ranks]
-    assert sum(rows) == 1797 * 10
-    assert all(0.45 < n / sum(rows) < 0.55 for n in rows)
+    # In every epoch the two shares of each batch are disjoint, and together the batches
+    # cover each of the 1,797 rows once (the labelled ones outnumber the batches).
+    epochs = [r["batches"] for r in ranks]
+    assert len(epochs[0]) == len(epochs[1]) == 10
+    labelled = set(ranks[0]["labelled"])
+    for epoch0, epoch1 in zip(*epochs, strict=True):
+        assert len(epoch0) == len(epoch1) == 8
+        for share0, share1 in zip(epoch0, epoch1, strict=True):
+            assert not set(share0) & set(share1)
+            assert (set(share0) | set(share1)) & labelled  # every batch has labelled rows
+        rows = [row for share in epoch0 + epoch1 for row in share]
+        assert sorted(rows) == list(range(1797))
+    assert ranks[0]["batches"][0] != ranks[0]["batches"][1]  # shuffled afresh every epoch
     assert ranks[0]["accuracy"] > 0.6  # it learnt (chance is 0.1)
+
+
+MIXED_PRECISION_SCRIPT = """
+import pickle
+import numpy as np
+from accelerate import Accelerator
+from sklearn.datasets import load_digits
+from sklearn_ssvae import M2Classifier
+
+X, y = load_digits(return_X_y=True)
+y = np.where(np.arange(len(y)) % 10 == 0, y, -1)
+accelerator = Accelerator(cpu=True, mixed_precision="bf16")
+clf = M2Classifier(max_epochs=1, random_state=0, accelerator=accelerator).fit(X / 16, y)
+assert accelerator._models == [] and accelerator._optimizers == [], "accelerator holds the fit"
+copy = pickle.loads(pickle.dumps(clf))
+np.testing.assert_array_equal(copy.predict_proba(X / 16), clf.predict_proba(X / 16))
+print("ok")
+"""
+
+
+def test_mixed_precision_fit_pickles_and_leaves_nothing_with_the_accelerator():
+    # A process of its own: Accelerate's state is one per process, and its precision is
+    # fixed by the first Accelerator made there.
+    result = subprocess.run([sys.executable, "-c", MIXED_PRECISION_SCRIPT],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-3000:]
+
+
+class FakeAccelerator:
+    """The attributes the settings check reads, as from ``accelerate launch`` with 2 GPUs."""
+
+    num_processes = 2
+    mixed_precision = "no"
+    gradient_accumulation_steps = 1
+    device_placement = True
+
+    def prepare(self, *args):
+        raise AssertionError("the check must refuse before anything is prepared")
+
+    def backward(self, loss):
+        raise AssertionError("the check must refuse before anything is trained")
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"mixed_precision": "fp16"}, "mixed_precision='bf16'"),
+    ({"gradient_accumulation_steps": 4}, "larger batch_size"),
+    ({"device_placement": False}, "device_placement=False"),
+    ({}, "set random_state to an int"),
+])
+def test_settings_the_package_cannot_train_with_are_refused(change, message, digits):
+    accelerator = FakeAccelerator()
+    vars(accelerator).update(change)
+    X, y = digits
+    with pytest.raises(ValueError, match=message):
+        M2Classifier(accelerator=accelerator).fit(X, y)

@@ -4,6 +4,7 @@ import gzip
 import hashlib
 import io
 import pickle
+import socket
 import tarfile
 import threading
 from functools import partial
@@ -103,6 +104,15 @@ def server(tmp_path):
     thread.start()
     yield site, f"http://127.0.0.1:{httpd.server_address[1]}/"
     httpd.shutdown()
+    httpd.server_close()
+
+
+def _closed_port_url():
+    """A URL on 127.0.0.1 where nothing listens (a connection there is refused at once)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/"
 
 
 def _serve_mnist(site, url, monkeypatch, tamper=False):
@@ -114,7 +124,7 @@ def _serve_mnist(site, url, monkeypatch, tamper=False):
         files[names[0]] = files[names[0]][:-1] + b"x"
     for name, content in files.items():
         (site / name).write_bytes(content)
-    source = Source(mirrors=("http://127.0.0.1:9/", url), files=md5,
+    source = Source(mirrors=(_closed_port_url(), url), files=md5,
                     decode=datasets._decode_mnist, array_sha256=_sha256(arrays))
     monkeypatch.setitem(datasets.SOURCES, "mnist", source)
     return arrays
@@ -140,6 +150,19 @@ def test_a_download_with_the_wrong_checksum_is_refused(server, tmp_path, monkeyp
     with pytest.raises(OSError, match="not the published"):
         load_mnist(home)
     assert list(home.iterdir()) == []
+
+
+def test_a_mirror_serving_another_file_is_passed_over(server, tmp_path, monkeypatch):
+    site, url = server
+    arrays = _serve_mnist(site, url, monkeypatch)
+    (site / "bad").mkdir()
+    for name in datasets.SOURCES["mnist"].files:  # e.g. an error page served with status 200
+        (site / "bad" / name).write_bytes(b"<html>not here</html>")
+    source = datasets.SOURCES["mnist"]
+    monkeypatch.setitem(datasets.SOURCES, "mnist", Source(
+        mirrors=(url + "bad/", url), files=source.files, decode=source.decode,
+        array_sha256=source.array_sha256))
+    np.testing.assert_array_equal(load_mnist(tmp_path / "home")[1], arrays[1])
 
 
 def test_a_changed_file_is_refused(server, tmp_path, monkeypatch):

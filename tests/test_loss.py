@@ -60,3 +60,35 @@ def test_alpha_only_scales_the_classification_term(module):
         losses.append(M2Objective(alpha, 0.5)(module, x, y))
     (loss0, _), (loss1, parts1) = losses
     torch.testing.assert_close(loss1 - loss0, parts1["classification"])
+
+
+class NoiselessM2(M2Module):
+    """M2 with z at the posterior mean (eps = 0): the objective is a function of the weights."""
+
+    def neg_elbo_terms(self, x, y=None, eps=None):
+        return super().neg_elbo_terms(x, y, eps=torch.zeros(LATENT_DIM, dtype=x.dtype))
+
+
+@pytest.mark.parametrize("n_labelled, n_unlabelled", [(1, 9), (4, 7), (5, 0)])
+@pytest.mark.parametrize("n_shards", [2, 3])
+def test_shares_with_the_batch_group_totals_average_to_the_batch_objective(
+        n_labelled, n_unlabelled, n_shards):
+    # Data-parallel training: each process computes the objective on every n_shards-th row
+    # with the whole batch's group counts (over n_shards), and DDP averages the gradients.
+    # The average of the shares' objectives must be the whole batch's, even when one share
+    # holds every labelled row (1 labelled row) or none.
+    torch.manual_seed(0)
+    model = NoiselessM2(N_FEATURES, N_CLASSES, LATENT_DIM, (16,), "bernoulli").double()
+    objective = M2Objective(alpha=0.3, labelled_fraction=0.2)
+    x, y = batch(n_labelled, n_unlabelled)
+    whole, _ = objective(model, x, y)
+    totals = torch.tensor([n_labelled, n_unlabelled], dtype=torch.float64) / n_shards
+    shares = [objective(model, x[k::n_shards], y[k::n_shards], totals)[0]
+              for k in range(n_shards)]
+    torch.testing.assert_close(torch.stack(shares).mean(), whole)
+    # Gradients too (the objective is linear in the shares).
+    grads = [torch.autograd.grad(loss, list(model.parameters()), allow_unused=True)
+             for loss in [whole, torch.stack(shares).mean()]]
+    for g_whole, g_shares in zip(*grads, strict=True):
+        if g_whole is not None:
+            torch.testing.assert_close(g_shares, g_whole)
