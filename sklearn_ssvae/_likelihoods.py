@@ -11,6 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.autograd.function import once_differentiable
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 
@@ -24,6 +25,35 @@ def full_precision(t):
     return t.float() if t.dtype in (torch.bfloat16, torch.float16) else t
 
 
+class _BernoulliLogProb(torch.autograd.Function):
+    """sum_d x_d l_d - softplus(l_d) over the last axis, with a hand-written backward.
+
+    The gradient with respect to the logits is (x - sigmoid(l)) times the incoming gradient:
+    one sigmoid and three in-place passes over the logits' shape, where autograd would run
+    softplus's backward, the product's backward and their sum as separate full-size tensors.
+    On M2's K-class decoder output (the largest tensor of its step) that is a few percent of
+    the whole step on a CPU. The values are those of the plain expression.
+    """
+
+    @staticmethod
+    def forward(ctx, x, logits):
+        ctx.save_for_backward(x, logits)
+        # logaddexp(l, 0) is softplus(l), computed exactly and faster than F.softplus on CPU.
+        return (x * logits).sum(-1) - torch.logaddexp(logits, logits.new_zeros(())).sum(-1)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad):
+        x, logits = ctx.saved_tensors
+        grad = grad.unsqueeze(-1)
+        grad_x = None
+        if ctx.needs_input_grad[0]:
+            grad_x = (grad * logits).sum_to_size(x.shape)
+        # x broadcasts over the logits' class axis, never the other way round.
+        grad_logits = torch.sigmoid(logits).neg_().add_(x).mul_(grad)
+        return grad_x, grad_logits
+
+
 class BernoulliLikelihood(nn.Module):
     """p(x|.) = Bernoulli(sigmoid(logits)) per feature, for data in [0, 1]."""
 
@@ -31,11 +61,9 @@ class BernoulliLikelihood(nn.Module):
         """Sum over features of log p(x|.), broadcasting ``x`` over leading class axes.
 
         log Bernoulli(x; sigmoid(l)) = x l - softplus(l), written out rather than through
-        ``binary_cross_entropy_with_logits``, which spends more element-wise passes on the
-        same value (the K-class decoder output is the largest tensor of M2's step).
+        ``binary_cross_entropy_with_logits``, with a fused backward (``_BernoulliLogProb``).
         """
-        logits = full_precision(logits)
-        return (x * logits).sum(-1) - F.softplus(logits).sum(-1)
+        return _BernoulliLogProb.apply(x, full_precision(logits))
 
     def mean(self, logits):
         """Mean of p(x|.): the per-feature probability."""

@@ -56,6 +56,26 @@ def test_bernoulli_log_prob_matches_torch_distribution():
     torch.testing.assert_close(BernoulliLikelihood().log_prob(x, logits), expected)
 
 
+@pytest.mark.parametrize("x_shape, logits_shape", [
+    ((N_ROWS, N_FEATURES), (N_ROWS, N_FEATURES)),
+    ((N_ROWS, 1, N_FEATURES), (N_ROWS, N_CLASSES, N_FEATURES)),  # x broadcast over classes
+])
+def test_bernoulli_log_prob_gradients_match_autograd(x_shape, logits_shape):
+    """The hand-written backward against torch's own, for the logits and for x."""
+    generator = torch.Generator().manual_seed(2)
+    logits = (5 * torch.randn(logits_shape, generator=generator)).double().requires_grad_()
+    x = torch.rand(x_shape, generator=generator).double().requires_grad_()
+    assert torch.autograd.gradcheck(BernoulliLikelihood().log_prob, (x, logits))
+    weights = torch.randn(logits_shape[:-1], generator=generator).double()
+    ours = torch.autograd.grad((BernoulliLikelihood().log_prob(x, logits) * weights).sum(),
+                               (x, logits))
+    expected = -F.binary_cross_entropy_with_logits(logits, x.expand(logits_shape),
+                                                   reduction="none").sum(-1)
+    theirs = torch.autograd.grad((expected * weights).sum(), (x, logits))
+    for a, b in zip(ours, theirs, strict=True):
+        torch.testing.assert_close(a, b)
+
+
 def test_gaussian_log_prob_matches_torch_distribution():
     likelihood = GaussianLikelihood(N_FEATURES).double()
     with torch.no_grad():

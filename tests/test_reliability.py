@@ -37,8 +37,17 @@ class RaiseAt(Callback):
             raise self.exception
 
 
+@pytest.fixture
+def ctrl_c_raises():
+    """Python's own SIGINT handler, also where the run was started with SIGINT ignored (a shell's
+    background job), so that the signal raises KeyboardInterrupt as at a terminal."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 @pytest.mark.parametrize("cls", [M1Classifier, M2Classifier], ids=lambda c: c.__name__)
-def test_ctrl_c_keeps_a_usable_model_and_says_so(cls):
+def test_ctrl_c_keeps_a_usable_model_and_says_so(cls, ctrl_c_raises):
     clf = cls(max_epochs=5, callbacks=[RaiseAt(3, "SIGINT")], **SMALL)
     with pytest.warns(TrainingInterruptedWarning, match=r"after 2 complete epoch\(s\) of 5"):
         clf.fit(X, Y)
