@@ -1,4 +1,4 @@
-"""The accuracy-table benchmark runs end to end in its quick mode (a smoke test)."""
+"""The accuracy-table and profile benchmarks run end to end in quick mode (smoke tests)."""
 
 import json
 import subprocess
@@ -33,3 +33,18 @@ def test_quick_mnist_table(tmp_path):
     assert json_path.with_suffix(".md").read_text().startswith("# mnist")
     assert json_path.with_suffix(".png").stat().st_size > 0
     assert {t["method"] for t in run["targets"]} == {"m2", "m1m2"}
+
+
+def test_quick_m2_profile(tmp_path):
+    if not (SHARED_DATA / "mnist.npz").exists():
+        pytest.skip("no ../shared/data/mnist.npz")
+    result = subprocess.run(
+        [sys.executable, str(TABLES.with_name("profile_m2.py")), "--quick", "--data-home",
+         str(SHARED_DATA), "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    (json_path,) = tmp_path.glob("profile_m2-*-quick.json")
+    profile = json.loads(json_path.read_text())
+    assert 0 < profile["matmul_seconds"] < profile["operators_self_seconds"]
+    assert profile["naive_pct_of_matmul"] < profile["naive_pct_ceiling_matmul_only"]
