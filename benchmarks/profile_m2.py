@@ -5,7 +5,8 @@ It trains the package's own ``M2Module`` and ``M2Objective`` (the paper's networ
 ``torch.profiler``, and splits the operators' own time into matrix products (``mm``,
 ``addmm``, ``bmm``) and everything else. With the FLOPs of a step counted as in ``speed.py``
 it gives the rate the matrix products run at, and the ceiling of the naive-FLOPs efficiency
-that ``speed.py`` reports if everything but the matrix products took no time at all.
+that ``speed.py`` reports if everything but the matrix products took no time at all. It
+profiles the CPU, also on a machine with a GPU (the results say so in their file name).
 
 Run from the repository root (about a minute on 2 CPU cores)::
 
@@ -46,8 +47,9 @@ def main(argv=None):
     X, y = mnist_rows(args.data_home, args.rows, 100, args.seed)
     X, y = torch.as_tensor(X), torch.as_tensor(y)
     torch.manual_seed(args.seed)
-    module, objective = build(M2Classifier(batch_size=args.batch_size), X.shape[1], 100 / len(X))
-    lr = M2Classifier().learning_rate
+    estimator = M2Classifier(batch_size=args.batch_size)
+    module, objective = build(estimator, X.shape[1], 100 / len(X))
+    lr = estimator.learning_rate
 
     def epoch():
         return plain_epochs(module, objective, X, y, args.batch_size, 1, lr, args.seed)[0]
@@ -65,7 +67,7 @@ def main(argv=None):
     result = {
         "benchmark": "profile_m2",
         "command": "python " + " ".join([sys.argv[0], *(argv or sys.argv[1:])]),
-        "machine": machine(),
+        "machine": {**machine(), "gpu": None},  # the CPU was profiled, whatever else is here
         "rows": args.rows,
         "batch_size": args.batch_size,
         "epoch_wall_seconds": wall,

@@ -32,7 +32,9 @@ class _BernoulliLogProb(torch.autograd.Function):
     one sigmoid and three in-place passes over the logits' shape, where autograd would run
     softplus's backward, the product's backward and their sum as separate full-size tensors.
     On M2's K-class decoder output (the largest tensor of its step) that is a few percent of
-    the whole step on a CPU. The values are those of the plain expression.
+    the whole step on a CPU. The values are those of the plain expression. Its backward is
+    not itself differentiable (no second derivatives, no forward-mode ``torch.func``); training
+    needs neither.
     """
 
     @staticmethod
@@ -46,11 +48,12 @@ class _BernoulliLogProb(torch.autograd.Function):
     def backward(ctx, grad):
         x, logits = ctx.saved_tensors
         grad = grad.unsqueeze(-1)
-        grad_x = None
+        grad_x = grad_logits = None
         if ctx.needs_input_grad[0]:
             grad_x = (grad * logits).sum_to_size(x.shape)
-        # x broadcasts over the logits' class axis, never the other way round.
-        grad_logits = torch.sigmoid(logits).neg_().add_(x).mul_(grad)
+        if ctx.needs_input_grad[1]:
+            # x broadcasts over the logits' class axis, never the other way round.
+            grad_logits = torch.sigmoid(logits).neg_().add_(x).mul_(grad)
         return grad_x, grad_logits
 
 

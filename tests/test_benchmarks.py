@@ -9,7 +9,9 @@ import pytest
 from conftest import SHARED_DATA
 
 pytest.importorskip("matplotlib")
-TABLES = Path(__file__).resolve().parents[1] / "benchmarks" / "tables.py"
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+TABLES = BENCHMARKS / "tables.py"
+PROFILE = BENCHMARKS / "profile_m2.py"
 
 
 def test_quick_mnist_table(tmp_path):
@@ -39,7 +41,7 @@ def test_quick_m2_profile(tmp_path):
     if not (SHARED_DATA / "mnist.npz").exists():
         pytest.skip("no ../shared/data/mnist.npz")
     result = subprocess.run(
-        [sys.executable, str(TABLES.with_name("profile_m2.py")), "--quick", "--data-home",
+        [sys.executable, str(PROFILE), "--quick", "--data-home",
          str(SHARED_DATA), "--out", str(tmp_path)],
         capture_output=True, text=True, timeout=600,
     )

@@ -76,6 +76,23 @@ def test_bernoulli_log_prob_gradients_match_autograd(x_shape, logits_shape):
         torch.testing.assert_close(a, b)
 
 
+def test_bernoulli_log_prob_of_bfloat16_logits_is_summed_in_float32():
+    """Under bfloat16 autocast the decoder's logits are bfloat16 and x is float32 data."""
+    generator = torch.Generator().manual_seed(3)
+    logits = torch.randn(N_ROWS, N_CLASSES, 784, generator=generator).bfloat16().requires_grad_()
+    x = torch.rand(N_ROWS, 1, 784, generator=generator).round()
+    value = BernoulliLikelihood().log_prob(x, logits)
+    assert value.dtype == torch.float32
+    (grad,) = torch.autograd.grad(value.sum(), logits)
+    reference = logits.detach().float().requires_grad_()
+    expected = -F.binary_cross_entropy_with_logits(reference, x.expand_as(reference),
+                                                   reduction="none").sum(-1)
+    torch.testing.assert_close(value, expected)
+    (expected_grad,) = torch.autograd.grad(expected.sum(), reference)
+    assert grad.dtype == torch.bfloat16
+    torch.testing.assert_close(grad, expected_grad.bfloat16())
+
+
 def test_gaussian_log_prob_matches_torch_distribution():
     likelihood = GaussianLikelihood(N_FEATURES).double()
     with torch.no_grad():
