@@ -10,7 +10,10 @@ import torch
 
 
 def machine():
-    """CPU model and cores, GPU if any, and software versions, as a dict."""
+    """CPU model and cores, GPU if any, software versions and the git commit, as a dict.
+
+    The commit is the one checked out when the benchmark started (``COMMIT_AT_START``).
+    """
     cpu = platform.processor() or "unknown"
     try:
         with open("/proc/cpuinfo") as f:
@@ -33,7 +36,7 @@ def machine():
     import skorch
 
     info.update(numpy=numpy.__version__, sklearn=sklearn.__version__, skorch=skorch.__version__)
-    info["git_commit"] = git_commit()
+    info["git_commit"] = COMMIT_AT_START
     return info
 
 
@@ -50,6 +53,11 @@ def git_commit():
         return commit + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
     except (OSError, subprocess.CalledProcessError):
         return None
+
+
+# Read once, when a benchmark imports this module at its start: a long run records the code it
+# ran, not whatever was committed while it ran.
+COMMIT_AT_START = git_commit()
 
 
 def machine_tag(info):
