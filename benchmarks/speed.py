@@ -49,7 +49,7 @@ from skorch.dataset import Dataset
 from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, write_machine_result  # noqa: E402
+from _common import FAST_M2, RESULTS, write_machine_result  # noqa: E402
 from _machine import machine  # noqa: E402
 
 from sklearn_ssvae import M1Classifier, M2Classifier  # noqa: E402
@@ -373,9 +373,8 @@ def main(argv=None):
     parser.add_argument("--configs", nargs="+", default=None, choices=list(CONFIGS),
                         help="default: all, less the large-batch ones on a machine without CUDA")
     parser.add_argument("--m2-params", nargs="+", default=[
-                            '{"alpha": 10, "n_labelled_per_batch": 32, "learning_rate": 0.002}',
-                            '{"alpha": 10, "n_labelled_per_batch": 32, "learning_rate": 0.002, '
-                            '"precision": "bfloat16"}'],
+                            json.dumps({"alpha": 10, **FAST_M2}),
+                            json.dumps({"alpha": 10, **FAST_M2, "precision": "bfloat16"})],
                         help="JSON parameters of M2Classifier for the time to accuracy, one "
                              "measurement per value")
     parser.add_argument("--target", type=float, default=0.95)

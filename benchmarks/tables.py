@@ -52,7 +52,7 @@ from sklearn.svm import SVC
 from skorch import NeuralNetClassifier
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, write_machine_result  # noqa: E402
+from _common import FAST_M2, RESULTS, write_machine_result  # noqa: E402
 from _machine import machine, machine_tag  # noqa: E402
 
 from sklearn_ssvae import M1Classifier, M2Classifier, StackedM1M2Classifier  # noqa: E402
@@ -67,10 +67,8 @@ SETTINGS = {
         "n_labelled": [100, 500, 600, 1000, 2000, 3000, 5000],
         "methods": ["pca_svm", "cnn", "label_spreading", "m1", "m2", "m1m2"],
         "m1": {"latent_dim": 50, "hidden_sizes": (500, 500)},
-        # Adam at 2e-3 with 32 labelled rows in every batch: the settings that learned fastest
-        # in speed.py's trials (speed-cpu2-settings-trials.json); 50 epochs fit a CPU session.
-        "m2": {"latent_dim": 50, "hidden_sizes": (500,), "learning_rate": 2e-3,
-               "n_labelled_per_batch": 32},
+        # FAST_M2's settings; with them 50 epochs do (a fit is about 12 minutes on 2 cores).
+        "m2": {"latent_dim": 50, "hidden_sizes": (500,), **FAST_M2},
         "epochs": {"cnn": 50, "m1": 50, "m2": 50, "m1m2": 100},
     },
     "cifar10": {
