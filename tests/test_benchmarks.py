@@ -1,4 +1,5 @@
-"""The accuracy-table and profile benchmarks run end to end in quick mode (smoke tests)."""
+"""The accuracy-table, precision and profile benchmarks run end to end in quick mode (smoke
+tests)."""
 
 import json
 import subprocess
@@ -12,6 +13,7 @@ pytest.importorskip("matplotlib")
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 TABLES = BENCHMARKS / "tables.py"
 PROFILE = BENCHMARKS / "profile_m2.py"
+PRECISION = BENCHMARKS / "precision.py"
 
 
 def test_quick_mnist_table(tmp_path):
@@ -50,3 +52,21 @@ def test_quick_m2_profile(tmp_path):
     profile = json.loads(json_path.read_text())
     assert 0 < profile["matmul_seconds"] < profile["operators_self_seconds"]
     assert profile["naive_pct_of_matmul"] < profile["naive_pct_ceiling_matmul_only"]
+
+
+def test_quick_precision_comparison(tmp_path):
+    if not (SHARED_DATA / "mnist.npz").exists():
+        pytest.skip("no ../shared/data/mnist.npz")
+    result = subprocess.run(
+        [sys.executable, str(PRECISION), "--quick", "--runs", "100:10:0", "--data-home",
+         str(SHARED_DATA), "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    (json_path,) = tmp_path.glob("precision-*-quick.json")
+    run = json.loads(json_path.read_text())
+    assert [f["precision"] for f in run["fits"]] == ["float32", "bfloat16"]
+    assert all(len(f["validation_accuracy"]) == run["epochs"] for f in run["fits"])
+    (pair,) = run["summary"]["100"]["pairs"]
+    assert pair["test_accuracy_difference"] == pytest.approx(
+        run["fits"][1]["test_accuracy"] - run["fits"][0]["test_accuracy"])
