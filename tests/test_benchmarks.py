@@ -16,15 +16,20 @@ PROFILE = BENCHMARKS / "profile_m2.py"
 PRECISION = BENCHMARKS / "precision.py"
 
 
-def test_quick_mnist_table(tmp_path):
+def run_quick(script, tmp_path, *args):
+    """Run ``script`` in quick mode on the shared MNIST, results into ``tmp_path``."""
     if not (SHARED_DATA / "mnist.npz").exists():
         pytest.skip("no ../shared/data/mnist.npz")
     result = subprocess.run(
-        [sys.executable, str(TABLES), "--dataset", "mnist", "--quick", "--data-home",
-         str(SHARED_DATA), "--out", str(tmp_path)],
+        [sys.executable, str(script), "--quick", *args, "--data-home", str(SHARED_DATA),
+         "--out", str(tmp_path)],
         capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_quick_mnist_table(tmp_path):
+    run_quick(TABLES, tmp_path, "--dataset", "mnist")
     (json_path,) = tmp_path.glob("tables-mnist-*-quick.json")
     run = json.loads(json_path.read_text())
     methods = {row["method"] for row in run["rows"]}
@@ -40,14 +45,7 @@ def test_quick_mnist_table(tmp_path):
 
 
 def test_quick_m2_profile(tmp_path):
-    if not (SHARED_DATA / "mnist.npz").exists():
-        pytest.skip("no ../shared/data/mnist.npz")
-    result = subprocess.run(
-        [sys.executable, str(PROFILE), "--quick", "--data-home",
-         str(SHARED_DATA), "--out", str(tmp_path)],
-        capture_output=True, text=True, timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    run_quick(PROFILE, tmp_path)
     (json_path,) = tmp_path.glob("profile_m2-*-quick.json")
     profile = json.loads(json_path.read_text())
     assert 0 < profile["matmul_seconds"] < profile["operators_self_seconds"]
@@ -55,14 +53,7 @@ def test_quick_m2_profile(tmp_path):
 
 
 def test_quick_precision_comparison(tmp_path):
-    if not (SHARED_DATA / "mnist.npz").exists():
-        pytest.skip("no ../shared/data/mnist.npz")
-    result = subprocess.run(
-        [sys.executable, str(PRECISION), "--quick", "--runs", "100:10:0", "--data-home",
-         str(SHARED_DATA), "--out", str(tmp_path)],
-        capture_output=True, text=True, timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    run_quick(PRECISION, tmp_path, "--runs", "100:10:0")
     (json_path,) = tmp_path.glob("precision-*-quick.json")
     run = json.loads(json_path.read_text())
     assert [f["precision"] for f in run["fits"]] == ["float32", "bfloat16"]
