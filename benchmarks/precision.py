@@ -30,6 +30,7 @@ from _machine import machine  # noqa: E402
 from tables import SETTINGS, accuracy, make_model, plan, split  # noqa: E402
 
 from sklearn_ssvae._net import ValidationAccuracy  # noqa: E402
+from sklearn_ssvae.datasets import make_semi_supervised  # noqa: E402
 
 PRECISIONS = ("float32", "bfloat16")
 
@@ -116,8 +117,6 @@ def main(argv=None):
     X_train, y_train, X_test, y_test = SETTINGS["mnist"]["load"](args.data_home)
     if args.quick:
         X_test, y_test = X_test[:2000], y_test[:2000]
-    from sklearn_ssvae.datasets import make_semi_supervised
-
     info, fits, start = machine(), [], time.perf_counter()
     for spec in args.runs:
         n, alpha, draw = spec.split(":")
