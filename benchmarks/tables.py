@@ -29,9 +29,15 @@ Run from the repository root::
 
 It writes ``benchmarks/results/tables-<dataset>-<machine>[-quick].json``, a Markdown table
 (``.md``) beside it with the published figures, and an accuracy-versus-labels plot (``.png``).
-A run with ``--methods`` replaces those methods' rows in that file and keeps the others, so a
-machine's table can be filled a few methods at a time; every row names the run (command,
-commit, settings) that produced it.
+A run replaces the rows (method, N, draw) it redoes in that file and keeps the others, so a
+machine's table can be filled a few methods, sizes or draws at a time (``--methods``,
+``--n-labelled``, ``--first-draw``); every row names the run (command, commit, settings) that
+produced it.
+
+With ``--select-on-draw-0`` only draw 0 searches a method's grid; later draws fit the
+setting that draw 0 chose at the same N on its own validation rows (found in this run or in
+the results file), and their rows say so (``chosen_on_draw``). A grid of g settings then costs
+one fit per later draw instead of g: how the slow models get their extra draws on a CPU.
 """
 
 import argparse
@@ -127,8 +133,12 @@ def parse_args(argv=None):
     parser.add_argument("--data-home", default=None)
     parser.add_argument("--methods", nargs="+", default=None, choices=sorted(GRIDS))
     parser.add_argument("--n-labelled", type=int, nargs="+", default=None)
-    parser.add_argument("--draws", type=int, default=3,
-                        help="label draws for N <= 1000 (one draw above)")
+    parser.add_argument("--draws", type=int, default=None,
+                        help="label draws for N <= 1000, one above (default 3; 1 with --quick)")
+    parser.add_argument("--first-draw", type=int, default=0,
+                        help="run draws from this one on (earlier ones are kept from the file)")
+    parser.add_argument("--select-on-draw-0", action="store_true",
+                        help="search the grids on draw 0 only; later draws fit its choice")
     parser.add_argument("--epochs", type=int, default=None, help="epochs of every network")
     parser.add_argument("--feature-extractor", default=None,
                         help="module:function mapping rows to features (adds 'pretrained')")
@@ -153,7 +163,8 @@ def plan(args):
         "methods": methods, "epochs": epochs, "n_labelled": n_labelled,
         "n_validation": 500 if args.quick else s["n_validation"],
         "n_fit_rows": s["quick_fit_rows"] if args.quick else None,  # None: all the others
-        "draws": {n: (1 if args.quick or n > 1000 else args.draws) for n in n_labelled},
+        "draws": {n: 1 if n > 1000 else args.draws or (1 if args.quick else 3)
+                  for n in n_labelled},
         "m1": s["m1"], "m2": s["m2"], "image_shape": s["image_shape"],
         "grids": {m: GRIDS[m] for m in methods},
     }
@@ -249,11 +260,14 @@ class SupervisedOnLabelled(OnLabelled):
         return self
 
 
-def run_method(method, p, data, draw, m1, extractor, device):
-    """Fit every grid point, keep the best on validation, score it on the test set."""
+def run_method(method, p, data, draw, m1, extractor, device, grid=None):
+    """Fit every grid point, keep the best on validation, score it on the test set.
+
+    ``grid`` replaces the method's grid (a single setting chosen on another draw, say).
+    """
     X_fit, y_semi, X_val, y_val, X_test, y_test = data
     candidates = []
-    for params in p["grids"][method]:
+    for params in grid or p["grids"][method]:
         start = time.perf_counter()
         model = make_model(method, params, p, draw, m1, extractor, device).fit(X_fit, y_semi)
         seconds = time.perf_counter() - start
@@ -281,8 +295,13 @@ def main(argv=None):
     X_train, y_train, X_test, y_test = SETTINGS[args.dataset]["load"](args.data_home)
     if args.quick:
         X_test, y_test = X_test[:2000], y_test[:2000]
+    info = machine()
+    stem = Path(args.out) / f"tables-{args.dataset}-{machine_tag(info)}" \
+        f"{'-quick' if args.quick else ''}"
+    path = stem.with_suffix(".json")
+    earlier = json.loads(path.read_text())["rows"] if path.exists() else []
     rows, start = [], time.perf_counter()
-    for draw in range(max(p["draws"].values())):
+    for draw in range(args.first_draw, max(p["draws"].values())):
         X_fit, y_fit, X_val, y_val = split(X_train, y_train, p["n_validation"],
                                            p["n_fit_rows"], draw)
         m1 = None
@@ -302,21 +321,23 @@ def main(argv=None):
             data = (X_fit, y_semi, X_val, y_val, X_test, y_test)
             for method in p["methods"]:
                 print(f"draw {draw}, N={n}, {method}", flush=True)
-                result = run_method(method, p, data, draw, m1, extractor, args.device)
+                grid = None
+                if args.select_on_draw_0 and draw > 0:
+                    grid = [draw_0_choice(rows + earlier, method, n)]
+                result = run_method(method, p, data, draw, m1, extractor, args.device, grid)
+                if grid:
+                    result["chosen_on_draw"] = 0
                 if method in ("m1", "m1m2"):
                     result["m1_vae_seconds"] = m1_seconds
                 rows.append({"method": method, "n_labelled": n, "draw": draw, **result})
                 print(f"  -> test accuracy {result['test_accuracy']:.4f}", flush=True)
-    info = machine()
     run = {
         "command": "python " + " ".join(sys.argv), "git_commit": info["git_commit"],
         "methods": p["methods"], "plan": p, "n_fit_rows": len(X_fit), "n_test_rows": len(X_test),
         "feature_extractor": args.feature_extractor,
         "wall_seconds": time.perf_counter() - start,
     }
-    stem = Path(args.out) / f"tables-{args.dataset}-{machine_tag(info)}" \
-        f"{'-quick' if args.quick else ''}"
-    runs, rows = merge(stem.with_suffix(".json"), run, rows)
+    runs, rows = merge(path, run, rows)
     result = {"benchmark": "tables", "dataset": args.dataset, "quick": args.quick,
               "machine": info, "runs": runs, "rows": rows, "summary": summarise(rows)}
     result["targets"] = check_targets(args.dataset, result["summary"])
@@ -324,12 +345,21 @@ def main(argv=None):
     plot(result, stem.with_suffix(".png"))
 
 
+def draw_0_choice(rows, method, n):
+    """The setting chosen for ``method`` at N=``n`` on draw 0, from results ``rows``."""
+    for row in rows:
+        if (row["method"], row["n_labelled"], row["draw"]) == (method, n, 0):
+            return row["chosen_params"]
+    raise SystemExit(f"--select-on-draw-0: no draw-0 row for {method} at N={n} in this run "
+                     "or the results file; run draw 0 first")
+
+
 def merge(path, run, rows):
     """This run's rows with those of earlier runs (same file) that it did not redo.
 
-    A row is redone when this run has the same method and N. So the table of a machine can be
-    filled a few methods (or labelled-set sizes) at a time; every row names the run (command,
-    commit, settings) that produced it.
+    A row is redone when this run has the same method, N and draw. So the table of a machine
+    can be filled a few methods, labelled-set sizes or draws at a time; every row names the run
+    (command, commit, settings) that produced it.
 
     Returns
     -------
@@ -339,8 +369,9 @@ def merge(path, run, rows):
     kept_runs, kept_rows = [], []
     if path.exists():
         previous = json.loads(path.read_text())
-        redone = {(r["method"], r["n_labelled"]) for r in rows}
-        old_rows = [r for r in previous["rows"] if (r["method"], r["n_labelled"]) not in redone]
+        redone = {(r["method"], r["n_labelled"], r["draw"]) for r in rows}
+        old_rows = [r for r in previous["rows"]
+                    if (r["method"], r["n_labelled"], r["draw"]) not in redone]
         old_index = sorted({r["run"] for r in old_rows})
         kept_runs = [previous["runs"][i] for i in old_index]
         kept_rows = [{**r, "run": old_index.index(r["run"])} for r in old_rows]
@@ -401,7 +432,8 @@ def markdown(result):
         "brackets). Each method's settings were chosen on labelled validation rows held out of "
         "the training set (the chosen values are in the JSON file); the test set was used "
         "once per row. Those validation rows are labelled beside only N training labels, as "
-        "in the published comparisons: it flatters every method's settings alike.", "",
+        "in the published comparisons: it flatters every method's settings alike."
+        f"{reused_choices(result['rows'])}", "",
         "| method | " + " | ".join(f"N={n}" for n in ns) + " |",
         "|---|" + "---|" * len(ns),
     ]
@@ -447,6 +479,17 @@ def markdown(result):
                   "downloaded on this machine; `--feature-extractor module:function` runs any "
                   "pretrained extractor a user supplies as the 'pretrained' row."]
     return "\n".join(lines) + "\n"
+
+
+def reused_choices(rows):
+    """A sentence naming the cells whose later draws fit the setting draw 0 chose."""
+    cells = sorted({(r["method"], r["n_labelled"]) for r in rows if r.get("chosen_on_draw") == 0},
+                   key=lambda c: (list(NAMES).index(c[0]), c[1]))
+    if not cells:
+        return ""
+    named = ", ".join(f"{NAMES[m]} at N={n}" for m, n in cells)
+    return (f" For {named}, only draw 0 searched the grid; the later draws fit the setting "
+            "draw 0 chose (`--select-on-draw-0`).")
 
 
 def plot(result, path):

@@ -63,3 +63,20 @@ def test_quick_precision_comparison(tmp_path):
     (pair,) = run["summary"]["100"]["pairs"]
     assert pair["test_accuracy_difference"] == pytest.approx(
         run["fits"][1]["test_accuracy"] - run["fits"][0]["test_accuracy"])
+
+
+def test_quick_table_later_draws_fit_draw_0_choice(tmp_path):
+    run_quick(TABLES, tmp_path, "--methods", "m2", "--draws", "2", "--select-on-draw-0")
+    (json_path,) = tmp_path.glob("tables-mnist-*-quick.json")
+    first = json.loads(json_path.read_text())
+    draw_0, draw_1 = sorted(first["rows"], key=lambda r: r["draw"])
+    assert len(draw_0["validation_accuracy_by_params"]) == 2 and "chosen_on_draw" not in draw_0
+    assert draw_1["chosen_on_draw"] == 0
+    assert [p for p, _ in draw_1["validation_accuracy_by_params"]] == [draw_0["chosen_params"]]
+    # Redoing draw 1 alone replaces its row and keeps draw 0's, which names the first run.
+    run_quick(TABLES, tmp_path, "--methods", "m2", "--draws", "2", "--first-draw", "1",
+              "--select-on-draw-0")
+    second = json.loads(json_path.read_text())
+    assert [(r["draw"], r["run"]) for r in second["rows"]] == [(0, 0), (1, 1)]
+    assert second["rows"][1]["test_accuracy"] == draw_1["test_accuracy"]  # same seed, same fit
+    assert second["summary"]["m2"]["100"]["draws"] == 2
