@@ -34,6 +34,10 @@ machine's table can be filled a few methods, sizes or draws at a time (``--metho
 ``--n-labelled``, ``--first-draw``); every row names the run (command, commit, settings) that
 produced it.
 
+``--grid METHOD=JSON`` replaces a method's grid (every setting in it is fitted and the best on
+validation kept, as with the built-in grids), so settings can be compared inside the harness:
+the rows list each setting's validation accuracy.
+
 With ``--select-on-draw-0`` only draw 0 searches a method's grid; later draws fit the
 setting that draw 0 chose at the same N on its own validation rows (found in this run or in
 the results file), and their rows say so (``chosen_on_draw``). A grid of g settings then costs
@@ -139,6 +143,11 @@ def parse_args(argv=None):
                         help="run draws from this one on (earlier ones are kept from the file)")
     parser.add_argument("--select-on-draw-0", action="store_true",
                         help="search the grids on draw 0 only; later draws fit its choice")
+    parser.add_argument("--grid", action="append", default=[], metavar="METHOD=JSON",
+                        type=parse_grid,
+                        help="replace a method's grid with a JSON list of settings, e.g. "
+                             "m1m2='[{\"alpha\": 1}, {\"alpha\": 1, \"learning_rate\": "
+                             "0.002}]' (repeatable)")
     parser.add_argument("--epochs", type=int, default=None, help="epochs of every network")
     parser.add_argument("--feature-extractor", default=None,
                         help="module:function mapping rows to features (adds 'pretrained')")
@@ -147,9 +156,25 @@ def parse_args(argv=None):
                         help="a few thousand rows, one draw, 2 epochs: checks the harness")
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
+    args.grid = dict(args.grid)
     if "pretrained" in (args.methods or []) and not args.feature_extractor:
         parser.error("--methods pretrained needs --feature-extractor module:function")
     return args
+
+
+def parse_grid(text):
+    """``METHOD=JSON`` (a list of settings dicts) as ``(method, settings)``."""
+    method, _, grid = text.partition("=")
+    if method not in GRIDS:
+        raise argparse.ArgumentTypeError(f"unknown method {method!r}; one of {sorted(GRIDS)}")
+    try:
+        grid = json.loads(grid)
+    except json.JSONDecodeError as error:
+        raise argparse.ArgumentTypeError(f"{method}'s grid is not JSON: {error}") from None
+    if not (isinstance(grid, list) and grid and all(isinstance(g, dict) for g in grid)):
+        raise argparse.ArgumentTypeError(f"{method}'s grid must be a non-empty JSON list of "
+                                         "objects (settings)")
+    return method, grid
 
 
 def plan(args):
@@ -166,7 +191,7 @@ def plan(args):
         "draws": {n: 1 if n > 1000 else args.draws or (1 if args.quick else 3)
                   for n in n_labelled},
         "m1": s["m1"], "m2": s["m2"], "image_shape": s["image_shape"],
-        "grids": {m: GRIDS[m] for m in methods},
+        "grids": {m: args.grid.get(m, GRIDS[m]) for m in methods},
     }
 
 
@@ -208,22 +233,24 @@ def make_model(method, params, p, draw, m1, extractor, device):
                              LabelSpreading(kernel="knn", max_iter=100)).set_params(**params)
     if method == "cnn":
         torch.manual_seed(seed)
+        settings = {"max_epochs": p["epochs"]["cnn"], "batch_size": 64, **params}
         net = NeuralNetClassifier(
             keras_cifar10_cnn(p["image_shape"], 10), criterion=torch.nn.CrossEntropyLoss,
-            optimizer=torch.optim.Adam, max_epochs=p["epochs"]["cnn"], batch_size=64,
-            train_split=None, iterator_train__shuffle=True, device=_device(device), **params,
+            optimizer=torch.optim.Adam, train_split=None, iterator_train__shuffle=True,
+            device=_device(device), **settings,
         )
         return OnLabelled(net)
     if method == "m1":
         return Features(m1.transform, LogisticRegression(max_iter=2000, **params))
     if method == "pretrained":
         return Features(extractor, LogisticRegression(max_iter=2000, **params))
-    common = {"batch_size": 256, "device": device, "random_state": seed}
+    # A grid point's settings (a --grid one: max_epochs, say) override the harness's.
+    common = {"batch_size": 256, "device": device, "random_state": seed,
+              "max_epochs": p["epochs"].get(method)}
     if method == "m2":
-        return M2Classifier(max_epochs=p["epochs"]["m2"], **p["m2"], **common, **params)
+        return M2Classifier(**{**common, **p["m2"], **params})
     if method == "m1m2":
-        return StackedM1M2Classifier(m1=FrozenEstimator(m1), max_epochs=p["epochs"]["m1m2"],
-                                     **common, **params)
+        return StackedM1M2Classifier(m1=FrozenEstimator(m1), **{**common, **params})
     raise ValueError(f"unknown method {method!r}")
 
 

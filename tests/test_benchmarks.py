@@ -80,3 +80,13 @@ def test_quick_table_later_draws_fit_draw_0_choice(tmp_path):
     assert [(r["draw"], r["run"]) for r in second["rows"]] == [(0, 0), (1, 1)]
     assert second["rows"][1]["test_accuracy"] == draw_1["test_accuracy"]  # same seed, same fit
     assert second["summary"]["m2"]["100"]["draws"] == 2
+
+
+def test_quick_table_with_a_grid_from_the_command_line(tmp_path):
+    grid = [{"alpha": 1.0}, {"alpha": 1.0, "learning_rate": 2e-3, "n_labelled_per_batch": 32,
+                             "max_epochs": 1}]
+    run_quick(TABLES, tmp_path, "--methods", "m1m2", "--grid", "m1m2=" + json.dumps(grid))
+    (json_path,) = tmp_path.glob("tables-mnist-*-quick.json")
+    (row,) = json.loads(json_path.read_text())["rows"]
+    assert [p for p, _ in row["validation_accuracy_by_params"]] == grid
+    assert row["chosen_params"] in grid
