@@ -148,7 +148,8 @@ def parse_args(argv=None):
                         help="replace a method's grid with a JSON list of settings, e.g. "
                              "m1m2='[{\"alpha\": 1}, {\"alpha\": 1, \"learning_rate\": "
                              "0.002}]' (repeatable)")
-    parser.add_argument("--epochs", type=int, default=None, help="epochs of every network")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="epochs of every network (a --grid setting's max_epochs wins)")
     parser.add_argument("--feature-extractor", default=None,
                         help="module:function mapping rows to features (adds 'pretrained')")
     parser.add_argument("--device", default="auto")
@@ -156,7 +157,15 @@ def parse_args(argv=None):
                         help="a few thousand rows, one draw, 2 epochs: checks the harness")
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
+    methods = [m for m, _ in args.grid]
+    if len(set(methods)) < len(methods):
+        parser.error("--grid: give each method's grid once")
     args.grid = dict(args.grid)
+    if args.draws is not None and args.draws < 1:
+        parser.error("--draws must be at least 1")
+    if args.first_draw < 0 or args.first_draw >= (args.draws or (1 if args.quick else 3)):
+        parser.error("--first-draw must be a draw this run makes: 0 <= first draw < --draws "
+                     "(N > 1000 has draw 0 only)")
     if "pretrained" in (args.methods or []) and not args.feature_extractor:
         parser.error("--methods pretrained needs --feature-extractor module:function")
     return args
@@ -188,7 +197,7 @@ def plan(args):
         "methods": methods, "epochs": epochs, "n_labelled": n_labelled,
         "n_validation": 500 if args.quick else s["n_validation"],
         "n_fit_rows": s["quick_fit_rows"] if args.quick else None,  # None: all the others
-        "draws": {n: 1 if n > 1000 else args.draws or (1 if args.quick else 3)
+        "draws": {n: 1 if n > 1000 else (args.draws or (1 if args.quick else 3))
                   for n in n_labelled},
         "m1": s["m1"], "m2": s["m2"], "image_shape": s["image_shape"],
         "grids": {m: args.grid.get(m, GRIDS[m]) for m in methods},
@@ -245,12 +254,12 @@ def make_model(method, params, p, draw, m1, extractor, device):
     if method == "pretrained":
         return Features(extractor, LogisticRegression(max_iter=2000, **params))
     # A grid point's settings (a --grid one: max_epochs, say) override the harness's.
-    common = {"batch_size": 256, "device": device, "random_state": seed,
-              "max_epochs": p["epochs"].get(method)}
+    common = {"batch_size": 256, "device": device, "random_state": seed}
     if method == "m2":
-        return M2Classifier(**{**common, **p["m2"], **params})
+        return M2Classifier(**{"max_epochs": p["epochs"]["m2"], **common, **p["m2"], **params})
     if method == "m1m2":
-        return StackedM1M2Classifier(m1=FrozenEstimator(m1), **{**common, **params})
+        return StackedM1M2Classifier(
+            m1=FrozenEstimator(m1), **{"max_epochs": p["epochs"]["m1m2"], **common, **params})
     raise ValueError(f"unknown method {method!r}")
 
 
@@ -326,7 +335,7 @@ def main(argv=None):
     stem = Path(args.out) / f"tables-{args.dataset}-{machine_tag(info)}" \
         f"{'-quick' if args.quick else ''}"
     path = stem.with_suffix(".json")
-    earlier = json.loads(path.read_text())["rows"] if path.exists() else []
+    earlier = json.loads(path.read_text()) if path.exists() else {"runs": [], "rows": []}
     rows, start = [], time.perf_counter()
     for draw in range(args.first_draw, max(p["draws"].values())):
         X_fit, y_fit, X_val, y_val = split(X_train, y_train, p["n_validation"],
@@ -350,7 +359,7 @@ def main(argv=None):
                 print(f"draw {draw}, N={n}, {method}", flush=True)
                 grid = None
                 if args.select_on_draw_0 and draw > 0:
-                    grid = [draw_0_choice(rows + earlier, method, n)]
+                    grid = [draw_0_choice(rows, earlier, p, method, n)]
                 result = run_method(method, p, data, draw, m1, extractor, args.device, grid)
                 if grid:
                     result["chosen_on_draw"] = 0
@@ -372,21 +381,49 @@ def main(argv=None):
     plot(result, stem.with_suffix(".png"))
 
 
-def draw_0_choice(rows, method, n):
-    """The setting chosen for ``method`` at N=``n`` on draw 0, from results ``rows``."""
-    for row in rows:
-        if (row["method"], row["n_labelled"], row["draw"]) == (method, n, 0):
-            return row["chosen_params"]
-    raise SystemExit(f"--select-on-draw-0: no draw-0 row for {method} at N={n} in this run "
-                     "or the results file; run draw 0 first")
+def draw_0_choice(rows, earlier, p, method, n):
+    """The setting chosen for ``method`` at N=``n`` on draw 0, in this run or an earlier one.
+
+    ``rows`` are this run's, ``earlier`` the results file's (with its ``runs``). An earlier
+    choice counts only if its run fitted what this run fits: the same grid, epochs, method
+    settings and split sizes.
+    """
+    def draw_0(candidates):
+        return next((r for r in candidates if (r["method"], r["n_labelled"], r["draw"])
+                     == (method, n, 0)), None)
+
+    row = draw_0(rows)
+    if row is not None:
+        return row["chosen_params"]
+    row = draw_0(earlier["rows"])
+    if row is None:
+        raise SystemExit(f"--select-on-draw-0: no draw-0 row for {method} at N={n} in this "
+                         "run or the results file; run draw 0 first")
+    then, now = earlier["runs"][row["run"]]["plan"], json.loads(json.dumps(p))
+    models = {"m1": ["m1"], "m1m2": ["m1m2", "m1"]}.get(method, [method])  # M1+M2 rests on M1
+    same = {
+        "grid": then["grids"][method] == now["grids"][method],
+        "epochs": all(then["epochs"].get(m) == now["epochs"].get(m) for m in models),
+        "settings": all(then.get(m) == now.get(m) for m in models),
+        "split": (then["n_validation"], then["n_fit_rows"]) == (p["n_validation"],
+                                                               p["n_fit_rows"]),
+    }
+    differ = [k for k, v in same.items() if not v]
+    if differ:
+        raise SystemExit(f"--select-on-draw-0: the draw-0 row for {method} at N={n} in the "
+                         f"results file was fitted with another {' and '.join(differ)}; "
+                         "rerun draw 0 with this run's settings")
+    return row["chosen_params"]
 
 
 def merge(path, run, rows):
     """This run's rows with those of earlier runs (same file) that it did not redo.
 
-    A row is redone when this run has the same method, N and draw. So the table of a machine
-    can be filled a few methods, labelled-set sizes or draws at a time; every row names the run
-    (command, commit, settings) that produced it.
+    A run that makes draw 0 of a method at some N redoes that cell: all its earlier rows go
+    (later draws may rest on draw 0's choice). A run from a later draw on (``--first-draw``)
+    redoes only the draws it makes. So the table of a machine can be filled a few methods,
+    labelled-set sizes or draws at a time; every row names the run (command, commit,
+    settings) that produced it.
 
     Returns
     -------
@@ -397,8 +434,10 @@ def merge(path, run, rows):
     if path.exists():
         previous = json.loads(path.read_text())
         redone = {(r["method"], r["n_labelled"], r["draw"]) for r in rows}
+        cells = {(r["method"], r["n_labelled"]) for r in rows if r["draw"] == 0}
         old_rows = [r for r in previous["rows"]
-                    if (r["method"], r["n_labelled"], r["draw"]) not in redone]
+                    if (r["method"], r["n_labelled"], r["draw"]) not in redone
+                    and (r["method"], r["n_labelled"]) not in cells]
         old_index = sorted({r["run"] for r in old_rows})
         kept_runs = [previous["runs"][i] for i in old_index]
         kept_rows = [{**r, "run": old_index.index(r["run"])} for r in old_rows]
@@ -482,10 +521,12 @@ def markdown(result):
     for i, run in enumerate(result["runs"]):
         methods = [m for m in run["methods"] if any(
             r["run"] == i and r["method"] == m for r in result["rows"])]
+        grids = "".join(f"; {m}'s grid {g}" for m, g in run["plan"]["grids"].items()
+                        if m in methods and g != GRIDS[m])
         lines.append(
             f"- {', '.join(NAMES[m] for m in methods)}: `{run['command']}` at commit "
             f"{run['git_commit']}, {run['wall_seconds']:.0f} s in all; epochs "
-            f"{run['plan']['epochs']}, {run['plan']['n_validation']} validation rows, "
+            f"{run['plan']['epochs']}{grids}, {run['plan']['n_validation']} validation rows, "
             f"{run['n_fit_rows']} fitting rows, {run['n_test_rows']} test rows.")
     if result["targets"]:
         lines += ["", "Targets:", ""]
@@ -515,8 +556,9 @@ def reused_choices(rows):
     if not cells:
         return ""
     named = ", ".join(f"{NAMES[m]} at N={n}" for m, n in cells)
-    return (f" For {named}, only draw 0 searched the grid; the later draws fit the setting "
-            "draw 0 chose (`--select-on-draw-0`).")
+    return (f" For {named}, the later draws (rows with `chosen_on_draw` in the JSON file) "
+            "fit the setting that draw 0 chose on its validation rows (`--select-on-draw-0`); "
+            "their spread leaves out the variability of that choice.")
 
 
 def plot(result, path):

@@ -90,3 +90,42 @@ def test_quick_table_with_a_grid_from_the_command_line(tmp_path):
     (row,) = json.loads(json_path.read_text())["rows"]
     assert [p for p, _ in row["validation_accuracy_by_params"]] == grid
     assert row["chosen_params"] in grid
+
+
+def _tables():
+    sys.path.insert(0, str(BENCHMARKS))
+    import tables
+
+    return tables
+
+
+def _row(n, draw, run, alpha, **extra):
+    return {"method": "m2", "n_labelled": n, "draw": draw, "run": run, "test_accuracy": 0.9,
+            "chosen_params": {"alpha": alpha}, **extra}
+
+
+def test_merge_redoing_draw_0_replaces_the_cell_and_a_later_draw_only_itself(tmp_path):
+    tables = _tables()
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps({"runs": [{"n": 0}], "rows": [
+        _row(100, 0, 0, 10.0), _row(100, 1, 0, 10.0, chosen_on_draw=0), _row(600, 0, 0, 10.0)]}))
+    # Draw 1 alone: draw 0 of N=100 and the N=600 cell are kept.
+    runs, rows = tables.merge(path, {"n": 1}, [_row(100, 1, None, 10.0, chosen_on_draw=0)])
+    assert [(r["n_labelled"], r["draw"], r["run"]) for r in rows] == [
+        (100, 0, 0), (600, 0, 0), (100, 1, 1)]
+    # Draw 0 again: its old draw 1, which rested on the old choice, goes too.
+    runs, rows = tables.merge(path, {"n": 1}, [_row(100, 0, None, 100.0)])
+    assert [(r["n_labelled"], r["draw"], r["run"]) for r in rows] == [(600, 0, 0), (100, 0, 1)]
+
+
+def test_a_draw_0_choice_fitted_with_other_settings_is_refused():
+    tables = _tables()
+    p = {"grids": {"m2": [{"alpha": 10.0}, {"alpha": 100.0}]}, "epochs": {"m2": 50},
+         "m2": {"latent_dim": 50}, "n_validation": 5000, "n_fit_rows": None}
+    earlier = {"runs": [{"plan": {**p, "epochs": {"m2": 20}}}], "rows": [_row(100, 0, 0, 100.0)]}
+    with pytest.raises(SystemExit, match="another epochs"):
+        tables.draw_0_choice([], earlier, p, "m2", 100)
+    earlier["runs"][0]["plan"]["epochs"] = {"m2": 50}
+    assert tables.draw_0_choice([], earlier, p, "m2", 100) == {"alpha": 100.0}
+    with pytest.raises(SystemExit, match="no draw-0 row"):
+        tables.draw_0_choice([], earlier, p, "m2", 600)
