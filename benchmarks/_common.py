@@ -94,11 +94,15 @@ def write_result(result, args, name, device):
 
 
 
+def machine_result_stem(name, args, machine):
+    """``<out>/<name>-<machine>[-quick]``: where a machine's results of ``name`` go."""
+    return Path(args.out) / f"{name}-{machine_tag(machine)}{'-quick' if args.quick else ''}"
+
+
 def write_machine_result(result, name, args, markdown):
     """Write ``result`` and its ``markdown`` to ``<out>/<name>-<machine>[-quick].json|md``."""
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    stem = out / f"{name}-{machine_tag(result['machine'])}{'-quick' if args.quick else ''}"
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    stem = machine_result_stem(name, args, result["machine"])
     stem.with_suffix(".json").write_text(json.dumps(result, indent=2, default=str) + "\n")
     stem.with_suffix(".md").write_text(markdown)
     print(markdown)

@@ -62,8 +62,8 @@ from sklearn.svm import SVC
 from skorch import NeuralNetClassifier
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import FAST_M2, RESULTS, write_machine_result  # noqa: E402
-from _machine import machine, machine_tag  # noqa: E402
+from _common import FAST_M2, RESULTS, machine_result_stem, write_machine_result  # noqa: E402
+from _machine import machine  # noqa: E402
 
 from sklearn_ssvae import M1Classifier, M2Classifier, StackedM1M2Classifier  # noqa: E402
 from sklearn_ssvae._networks import keras_cifar10_cnn  # noqa: E402
@@ -163,7 +163,8 @@ def parse_args(argv=None):
     args.grid = dict(args.grid)
     if args.draws is not None and args.draws < 1:
         parser.error("--draws must be at least 1")
-    if args.first_draw < 0 or args.first_draw >= (args.draws or (1 if args.quick else 3)):
+    args.draws = args.draws or (1 if args.quick else 3)
+    if args.first_draw < 0 or args.first_draw >= args.draws:
         parser.error("--first-draw must be a draw this run makes: 0 <= first draw < --draws "
                      "(N > 1000 has draw 0 only)")
     if "pretrained" in (args.methods or []) and not args.feature_extractor:
@@ -197,8 +198,7 @@ def plan(args):
         "methods": methods, "epochs": epochs, "n_labelled": n_labelled,
         "n_validation": 500 if args.quick else s["n_validation"],
         "n_fit_rows": s["quick_fit_rows"] if args.quick else None,  # None: all the others
-        "draws": {n: 1 if n > 1000 else (args.draws or (1 if args.quick else 3))
-                  for n in n_labelled},
+        "draws": {n: 1 if n > 1000 else args.draws for n in n_labelled},
         "m1": s["m1"], "m2": s["m2"], "image_shape": s["image_shape"],
         "grids": {m: args.grid.get(m, GRIDS[m]) for m in methods},
     }
@@ -332,9 +332,7 @@ def main(argv=None):
     if args.quick:
         X_test, y_test = X_test[:2000], y_test[:2000]
     info = machine()
-    stem = Path(args.out) / f"tables-{args.dataset}-{machine_tag(info)}" \
-        f"{'-quick' if args.quick else ''}"
-    path = stem.with_suffix(".json")
+    path = machine_result_stem(f"tables-{args.dataset}", args, info).with_suffix(".json")
     earlier = json.loads(path.read_text()) if path.exists() else {"runs": [], "rows": []}
     rows, start = [], time.perf_counter()
     for draw in range(args.first_draw, max(p["draws"].values())):
@@ -373,7 +371,7 @@ def main(argv=None):
         "feature_extractor": args.feature_extractor,
         "wall_seconds": time.perf_counter() - start,
     }
-    runs, rows = merge(path, run, rows)
+    runs, rows = merge(earlier, run, rows)
     result = {"benchmark": "tables", "dataset": args.dataset, "quick": args.quick,
               "machine": info, "runs": runs, "rows": rows, "summary": summarise(rows)}
     result["targets"] = check_targets(args.dataset, result["summary"])
@@ -416,8 +414,9 @@ def draw_0_choice(rows, earlier, p, method, n):
     return row["chosen_params"]
 
 
-def merge(path, run, rows):
-    """This run's rows with those of earlier runs (same file) that it did not redo.
+def merge(previous, run, rows):
+    """This run's rows with those of earlier runs (``previous``: the results file's
+    contents) that it did not redo.
 
     A run that makes draw 0 of a method at some N redoes that cell: all its earlier rows go
     (later draws may rest on draw 0's choice). A run from a later draw on (``--first-draw``)
@@ -430,17 +429,14 @@ def merge(path, run, rows):
     runs : list of dict
     rows : list of dict, each with ``run``, an index into ``runs``
     """
-    kept_runs, kept_rows = [], []
-    if path.exists():
-        previous = json.loads(path.read_text())
-        redone = {(r["method"], r["n_labelled"], r["draw"]) for r in rows}
-        cells = {(r["method"], r["n_labelled"]) for r in rows if r["draw"] == 0}
-        old_rows = [r for r in previous["rows"]
-                    if (r["method"], r["n_labelled"], r["draw"]) not in redone
-                    and (r["method"], r["n_labelled"]) not in cells]
-        old_index = sorted({r["run"] for r in old_rows})
-        kept_runs = [previous["runs"][i] for i in old_index]
-        kept_rows = [{**r, "run": old_index.index(r["run"])} for r in old_rows]
+    redone = {(r["method"], r["n_labelled"], r["draw"]) for r in rows}
+    cells = {(r["method"], r["n_labelled"]) for r in rows if r["draw"] == 0}
+    old_rows = [r for r in previous["rows"]
+                if (r["method"], r["n_labelled"], r["draw"]) not in redone
+                and (r["method"], r["n_labelled"]) not in cells]
+    old_index = sorted({r["run"] for r in old_rows})
+    kept_runs = [previous["runs"][i] for i in old_index]
+    kept_rows = [{**r, "run": old_index.index(r["run"])} for r in old_rows]
     runs = [*kept_runs, run]
     return runs, kept_rows + [{**r, "run": len(runs) - 1} for r in rows]
 

@@ -104,17 +104,16 @@ def _row(n, draw, run, alpha, **extra):
             "chosen_params": {"alpha": alpha}, **extra}
 
 
-def test_merge_redoing_draw_0_replaces_the_cell_and_a_later_draw_only_itself(tmp_path):
+def test_merge_redoing_draw_0_replaces_the_cell_and_a_later_draw_only_itself():
     tables = _tables()
-    path = tmp_path / "results.json"
-    path.write_text(json.dumps({"runs": [{"n": 0}], "rows": [
-        _row(100, 0, 0, 10.0), _row(100, 1, 0, 10.0, chosen_on_draw=0), _row(600, 0, 0, 10.0)]}))
+    previous = {"runs": [{"n": 0}], "rows": [
+        _row(100, 0, 0, 10.0), _row(100, 1, 0, 10.0, chosen_on_draw=0), _row(600, 0, 0, 10.0)]}
     # Draw 1 alone: draw 0 of N=100 and the N=600 cell are kept.
-    runs, rows = tables.merge(path, {"n": 1}, [_row(100, 1, None, 10.0, chosen_on_draw=0)])
+    runs, rows = tables.merge(previous, {"n": 1}, [_row(100, 1, None, 10.0, chosen_on_draw=0)])
     assert [(r["n_labelled"], r["draw"], r["run"]) for r in rows] == [
         (100, 0, 0), (600, 0, 0), (100, 1, 1)]
     # Draw 0 again: its old draw 1, which rested on the old choice, goes too.
-    runs, rows = tables.merge(path, {"n": 1}, [_row(100, 0, None, 100.0)])
+    runs, rows = tables.merge(previous, {"n": 1}, [_row(100, 0, None, 100.0)])
     assert [(r["n_labelled"], r["draw"], r["run"]) for r in rows] == [(600, 0, 0), (100, 0, 1)]
 
 
