@@ -519,10 +519,14 @@ def markdown(result):
             r["run"] == i and r["method"] == m for r in result["rows"])]
         grids = "".join(f"; {m}'s grid {g}" for m, g in run["plan"]["grids"].items()
                         if m in methods and g != GRIDS[m])
+        overridden = "" if not any("max_epochs" in point for m in methods
+                                   for point in run["plan"]["grids"].get(m, [])) else (
+            " (a grid setting's max_epochs overrides its method's)")
         lines.append(
             f"- {', '.join(NAMES[m] for m in methods)}: `{run['command']}` at commit "
             f"{run['git_commit']}, {run['wall_seconds']:.0f} s in all; epochs "
-            f"{run['plan']['epochs']}{grids}, {run['plan']['n_validation']} validation rows, "
+            f"{run['plan']['epochs']}{overridden}{grids}, "
+            f"{run['plan']['n_validation']} validation rows, "
             f"{run['n_fit_rows']} fitting rows, {run['n_test_rows']} test rows.")
     if result["targets"]:
         lines += ["", "Targets:", ""]
