@@ -148,6 +148,9 @@ def parse_args(argv=None):
                         help="replace a method's grid with a JSON list of settings, e.g. "
                              "m1m2='[{\"alpha\": 1}, {\"alpha\": 1, \"learning_rate\": "
                              "0.002}]' (repeatable)")
+    parser.add_argument("--m1", type=parse_settings, default={}, metavar="JSON",
+                        help="settings of M1's VAE over the dataset's (for m1 and m1m2), e.g. "
+                             "'{\"activation\": \"softplus\"}'")
     parser.add_argument("--epochs", type=int, default=None,
                         help="epochs of every network (a --grid setting's max_epochs wins)")
     parser.add_argument("--feature-extractor", default=None,
@@ -187,6 +190,17 @@ def parse_grid(text):
     return method, grid
 
 
+def parse_settings(text):
+    """A JSON object of estimator settings."""
+    try:
+        settings = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise argparse.ArgumentTypeError(f"not JSON: {error}") from None
+    if not isinstance(settings, dict):
+        raise argparse.ArgumentTypeError("must be a JSON object of settings")
+    return settings
+
+
 def plan(args):
     """The runs' settings: dataset settings with the command line's changes applied."""
     s = SETTINGS[args.dataset]
@@ -199,7 +213,7 @@ def plan(args):
         "n_validation": 500 if args.quick else s["n_validation"],
         "n_fit_rows": s["quick_fit_rows"] if args.quick else None,  # None: all the others
         "draws": {n: 1 if n > 1000 else args.draws for n in n_labelled},
-        "m1": s["m1"], "m2": s["m2"], "image_shape": s["image_shape"],
+        "m1": {**s["m1"], **args.m1}, "m2": s["m2"], "image_shape": s["image_shape"],
         "grids": {m: args.grid.get(m, GRIDS[m]) for m in methods},
     }
 
@@ -519,10 +533,18 @@ def markdown(result):
             r["run"] == i and r["method"] == m for r in result["rows"])]
         grids = "".join(f"; {m}'s grid {g}" for m, g in run["plan"]["grids"].items()
                         if m in methods and g != GRIDS[m])
+        m1 = json.loads(json.dumps(run["plan"]["m1"]))
+        if set(methods) & {"m1", "m1m2"} and m1 != json.loads(
+                json.dumps(SETTINGS[result["dataset"]]["m1"])):
+            grids += f"; M1's VAE {m1}"
+        overridden = "" if not any("max_epochs" in point for m in methods
+                                   for point in run["plan"]["grids"].get(m, [])) else (
+            " (a grid setting's max_epochs overrides its method's)")
         lines.append(
             f"- {', '.join(NAMES[m] for m in methods)}: `{run['command']}` at commit "
             f"{run['git_commit']}, {run['wall_seconds']:.0f} s in all; epochs "
-            f"{run['plan']['epochs']}{grids}, {run['plan']['n_validation']} validation rows, "
+            f"{run['plan']['epochs']}{overridden}{grids}, "
+            f"{run['plan']['n_validation']} validation rows, "
             f"{run['n_fit_rows']} fitting rows, {run['n_test_rows']} test rows.")
     if result["targets"]:
         lines += ["", "Targets:", ""]

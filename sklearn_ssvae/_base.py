@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 
 from ._likelihoods import LIKELIHOODS
 from ._net import SemiSupervisedNet, as_float_tensor, check_finite_weights, progress_callbacks
-from ._networks import NETWORKS, check_image_shape
+from ._networks import ACTIVATIONS, NETWORKS, check_image_shape
 from ._validation import labelled_rows
 
 # Noise shared by every row in score_samples, so that a row's bound does not depend on its batch.
@@ -77,6 +77,7 @@ class BaseSemiSupervisedVAE(ClassifierMixin, TransformerMixin, BaseEstimator):
     _parameter_constraints = {
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "hidden_sizes": [tuple, list],
+        "activation": [StrOptions(set(ACTIVATIONS))],
         "likelihood": [StrOptions({"auto", *LIKELIHOODS})],
         "network": [StrOptions(set(NETWORKS))],
         "image_shape": [tuple, list, None],

@@ -46,7 +46,10 @@ class M1Classifier(BaseSemiSupervisedVAE):
     latent_dim : int, default=50
         Size of z.
     hidden_sizes : tuple of int, default=(500, 500)
-        Hidden layers of the encoder and (reversed) the decoder; ReLU activations.
+        Hidden layers of the encoder and (reversed) the decoder.
+    activation : {'relu', 'softplus'}, default='relu'
+        Of the dense hidden layers (convolutional layers stay ReLU); Kingma's networks used
+        softplus.
     classifier : classifier or None, default=None
         Fitted on the latent means; cloned. None uses
         ``LogisticRegression(C=1.0, max_iter=1000)``: with few labels in a 50-dimensional
@@ -139,6 +142,7 @@ class M1Classifier(BaseSemiSupervisedVAE):
         *,
         latent_dim=50,
         hidden_sizes=(500, 500),
+        activation="relu",
         classifier=None,
         network="mlp",
         image_shape=None,
@@ -155,6 +159,7 @@ class M1Classifier(BaseSemiSupervisedVAE):
     ):
         self.latent_dim = latent_dim
         self.hidden_sizes = hidden_sizes
+        self.activation = activation
         self.classifier = classifier
         self.network = network
         self.image_shape = image_shape
@@ -207,6 +212,7 @@ class M1Classifier(BaseSemiSupervisedVAE):
             "module__n_features": self.n_features_in_,
             "module__latent_dim": self.latent_dim,
             "module__hidden_sizes": self._check_hidden_sizes(),
+            "module__activation": self.activation,
             "module__likelihood": self.likelihood_,
             **self._network_params(self.n_features_in_),
             "criterion": VAEObjective,

@@ -40,7 +40,10 @@ class M2Classifier(BaseSemiSupervisedVAE):
     latent_dim : int, default=50
         Size of z.
     hidden_sizes : tuple of int, default=(500,)
-        Hidden layers of encoder_y, encoder_z and (reversed) the decoder; ReLU activations.
+        Hidden layers of encoder_y, encoder_z and (reversed) the decoder.
+    activation : {'relu', 'softplus'}, default='relu'
+        Of the dense hidden layers (convolutional layers stay ReLU); Kingma's networks used
+        softplus.
     alpha : float, default=0.1
         Weight of the classification term (see above).
     network : {'mlp', 'cnn'}, default='mlp'
@@ -148,6 +151,7 @@ class M2Classifier(BaseSemiSupervisedVAE):
         *,
         latent_dim=50,
         hidden_sizes=(500,),
+        activation="relu",
         alpha=0.1,
         network="mlp",
         image_shape=None,
@@ -168,6 +172,7 @@ class M2Classifier(BaseSemiSupervisedVAE):
     ):
         self.latent_dim = latent_dim
         self.hidden_sizes = hidden_sizes
+        self.activation = activation
         self.alpha = alpha
         self.network = network
         self.image_shape = image_shape
@@ -282,6 +287,7 @@ class M2Classifier(BaseSemiSupervisedVAE):
             "module__n_classes": len(self.classes_),
             "module__latent_dim": self.latent_dim,
             "module__hidden_sizes": self._check_hidden_sizes(),
+            "module__activation": self.activation,
             "module__likelihood": self.likelihood_,
             **self._m2_network_params(),
             "criterion": M2Objective,

@@ -56,15 +56,18 @@ class M1Module(nn.Module):
         its transposed convolutions after the decoder's.
     image_shape : tuple of int or None, default=None
         (height, width, channels) of each row, for 'cnn'.
+    activation : {'relu', 'softplus'}, default='relu'
+        Of the dense hidden layers.
     """
 
     def __init__(self, n_features, latent_dim, hidden_sizes, likelihood, network="mlp",
-                 image_shape=None):
+                 image_shape=None, activation="relu"):
         super().__init__()
         trunk, n_trunk_out, tail, n_tail_in = image_parts(network, image_shape, n_features)
-        self.encoder = nn.Sequential(trunk, mlp(n_trunk_out, hidden_sizes, 2 * latent_dim))
-        self.decoder = nn.Sequential(mlp(latent_dim, tuple(reversed(hidden_sizes)), n_tail_in),
-                                     tail)
+        self.encoder = nn.Sequential(
+            trunk, mlp(n_trunk_out, hidden_sizes, 2 * latent_dim, activation))
+        self.decoder = nn.Sequential(
+            mlp(latent_dim, tuple(reversed(hidden_sizes)), n_tail_in, activation), tail)
         self.likelihood = make_likelihood(likelihood, n_features)
 
     def forward(self, x):
@@ -109,19 +112,21 @@ class M2Module(nn.Module):
         decoder's.
     image_shape : tuple of int or None, default=None
         (height, width, channels) of each row, for 'cnn'.
+    activation : {'relu', 'softplus'}, default='relu'
+        Of the dense hidden layers.
     """
 
     def __init__(self, n_features, n_classes, latent_dim, hidden_sizes, likelihood,
-                 network="mlp", image_shape=None):
+                 network="mlp", image_shape=None, activation="relu"):
         super().__init__()
         self.n_classes = n_classes
         self.encoder_y = classifier_network(network, image_shape, n_features, hidden_sizes,
-                                            n_classes)
+                                            n_classes, activation)
         trunk, n_trunk_out, tail, n_tail_in = image_parts(network, image_shape, n_features)
         self.encoder_z = ConditionalMLP(n_trunk_out, n_classes, hidden_sizes, 2 * latent_dim,
-                                        trunk=trunk)
+                                        trunk=trunk, activation=activation)
         self.decoder = ConditionalMLP(latent_dim, n_classes, tuple(reversed(hidden_sizes)),
-                                      n_tail_in, tail=tail)
+                                      n_tail_in, tail=tail, activation=activation)
         self.likelihood = make_likelihood(likelihood, n_features)
 
     def forward(self, x):

@@ -17,10 +17,12 @@ import torch
 from torch import nn
 
 NETWORKS = ("mlp", "cnn")
+# The dense layers' activation: ReLU, or Kingma's softplus. Convolutional parts stay ReLU.
+ACTIVATIONS = {"relu": nn.ReLU, "softplus": nn.Softplus}
 
 
-def mlp(n_in, hidden_sizes, n_out):
-    """Build a ReLU MLP from ``n_in`` through ``hidden_sizes`` to a linear ``n_out`` output.
+def mlp(n_in, hidden_sizes, n_out, activation="relu"):
+    """Build an MLP from ``n_in`` through ``hidden_sizes`` to a linear ``n_out`` output.
 
     Parameters
     ----------
@@ -30,6 +32,8 @@ def mlp(n_in, hidden_sizes, n_out):
         Width of each hidden layer; empty for a linear model.
     n_out : int
         Number of outputs.
+    activation : {'relu', 'softplus'}, default='relu'
+        After each hidden layer.
 
     Returns
     -------
@@ -37,7 +41,7 @@ def mlp(n_in, hidden_sizes, n_out):
     """
     layers = []
     for width in hidden_sizes:
-        layers += [nn.Linear(n_in, width), nn.ReLU()]
+        layers += [nn.Linear(n_in, width), ACTIVATIONS[activation]()]
         n_in = width
     layers.append(nn.Linear(n_in, n_out))
     return nn.Sequential(*layers)
@@ -191,15 +195,16 @@ def image_parts(network, image_shape, n_features):
     return trunk, trunk.n_out(), tail, tail.n_in()
 
 
-def classifier_network(network, image_shape, n_features, hidden_sizes, n_classes):
-    """q(y|x): an MLP on ``hidden_sizes``, or the Keras CIFAR-10 CNN."""
+def classifier_network(network, image_shape, n_features, hidden_sizes, n_classes,
+                       activation="relu"):
+    """q(y|x): an MLP on ``hidden_sizes`` (``activation``), or the Keras CIFAR-10 CNN."""
     if network == "mlp":
-        return mlp(n_features, hidden_sizes, n_classes)
+        return mlp(n_features, hidden_sizes, n_classes, activation)
     return keras_cifar10_cnn(image_shape, n_classes)
 
 
 class ConditionalMLP(nn.Module):
-    """A ReLU MLP on an input ``u`` and a class ``y``, as if on ``[trunk(u), onehot(y)]``.
+    """An MLP on an input ``u`` and a class ``y``, as if on ``[trunk(u), onehot(y)]``.
 
     Parameters
     ----------
@@ -214,15 +219,19 @@ class ConditionalMLP(nn.Module):
     trunk, tail : torch.nn.Module, default=None
         Applied to ``u`` before, and to the output after, the dense layers (a CNN's parts);
         None is the identity.
+    activation : {'relu', 'softplus'}, default='relu'
+        After each hidden layer.
     """
 
-    def __init__(self, n_in, n_classes, hidden_sizes, n_out, trunk=None, tail=None):
+    def __init__(self, n_in, n_classes, hidden_sizes, n_out, trunk=None, tail=None,
+                 activation="relu"):
         super().__init__()
         first, *rest = hidden_sizes
         self.trunk = trunk if trunk is not None else nn.Identity()
         self.input = nn.Linear(n_in, first)
         self.class_embedding = nn.Embedding(n_classes, first)
-        self.head = nn.Sequential(nn.ReLU(), mlp(first, tuple(rest), n_out))
+        self.head = nn.Sequential(ACTIVATIONS[activation](),
+                                  mlp(first, tuple(rest), n_out, activation))
         self.tail = tail if tail is not None else nn.Identity()
 
     def forward(self, u, y=None):

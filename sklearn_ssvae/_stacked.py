@@ -44,7 +44,7 @@ class StackedM1M2Classifier(M2Classifier):
     min_latent_std : float, default=0.1
         Latent dimensions of M1 whose posterior means have at most this standard deviation over
         the training rows are dropped (at least one dimension is always kept).
-    latent_dim, hidden_sizes, alpha, max_epochs, batch_size, learning_rate, \
+    latent_dim, hidden_sizes, activation, alpha, max_epochs, batch_size, learning_rate, \
 n_labelled_per_batch, early_stopping, validation_fraction, n_iter_no_change, \
 precision, device, random_state, verbose, callbacks, accelerator
         M2's, as in :class:`M2Classifier`.
@@ -99,6 +99,7 @@ precision, device, random_state, verbose, callbacks, accelerator
         min_latent_std=0.1,
         latent_dim=50,
         hidden_sizes=(500,),
+        activation="relu",
         alpha=0.1,
         max_epochs=100,
         batch_size=256,
@@ -118,6 +119,7 @@ precision, device, random_state, verbose, callbacks, accelerator
         self.min_latent_std = min_latent_std
         self.latent_dim = latent_dim
         self.hidden_sizes = hidden_sizes
+        self.activation = activation
         self.alpha = alpha
         self.max_epochs = max_epochs
         self.batch_size = batch_size

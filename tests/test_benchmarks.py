@@ -82,14 +82,19 @@ def test_quick_table_later_draws_fit_draw_0_choice(tmp_path):
     assert second["summary"]["m2"]["100"]["draws"] == 2
 
 
-def test_quick_table_with_a_grid_from_the_command_line(tmp_path):
+def test_quick_table_with_a_grid_and_m1_settings_from_the_command_line(tmp_path):
     grid = [{"alpha": 1.0}, {"alpha": 1.0, "learning_rate": 2e-3, "n_labelled_per_batch": 32,
                              "max_epochs": 1}]
-    run_quick(TABLES, tmp_path, "--methods", "m1m2", "--grid", "m1m2=" + json.dumps(grid))
+    run_quick(TABLES, tmp_path, "--methods", "m1m2", "--grid", "m1m2=" + json.dumps(grid),
+              "--m1", json.dumps({"activation": "softplus"}))
     (json_path,) = tmp_path.glob("tables-mnist-*-quick.json")
-    (row,) = json.loads(json_path.read_text())["rows"]
+    result = json.loads(json_path.read_text())
+    (row,) = result["rows"]
     assert [p for p, _ in row["validation_accuracy_by_params"]] == grid
     assert row["chosen_params"] in grid
+    assert result["runs"][0]["plan"]["m1"]["activation"] == "softplus"
+    runs_line = json_path.with_suffix(".md").read_text().split("Runs:")[1]
+    assert "'activation': 'softplus'" in runs_line and "max_epochs overrides" in runs_line
 
 
 def _tables():

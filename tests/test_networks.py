@@ -73,3 +73,20 @@ def test_cnn_with_wrong_image_shape_names_the_problem():
     y = np.repeat([0, 1, -1, -1], 5)
     with pytest.raises(ValueError, match="holds 49 values"):
         M2Classifier(**{**CNN, "image_shape": (7, 7)}).fit(X, y)
+
+
+@pytest.mark.parametrize("Estimator", [M1Classifier, M2Classifier])
+def test_softplus_activation_reaches_every_dense_layer(Estimator):
+    X, y = load_digits(return_X_y=True)
+    X = X[:200] / 16
+    y_semi = make_semi_supervised(y[:200], 50, random_state=0)
+    clf = Estimator(activation="softplus", hidden_sizes=(16, 16), latent_dim=2, max_epochs=1,
+                    random_state=0).fit(X, y_semi)
+    kinds = {type(m) for m in clf.net_.module_.modules()}
+    assert nn.Softplus in kinds and nn.ReLU not in kinds
+    assert clf.predict_proba(X[:3]).shape == (3, len(clf.classes_))
+
+
+def test_unknown_activation_is_refused():
+    with pytest.raises(ValueError, match="activation"):
+        M2Classifier(activation="tanh").fit(np.zeros((4, 2)), [0, 1, -1, -1])

@@ -21,6 +21,8 @@ MODELS = {
     "M2": (lambda: M2Classifier(**SMALL), X),
     "M2-cnn": (lambda: M2Classifier(**SMALL, network="cnn", image_shape=(12, 12)), X_IMAGES),
     "M1+M2": (lambda: StackedM1M2Classifier(m1=M1Classifier(**SMALL), **SMALL), X),
+    "M1+M2-softplus": (lambda: StackedM1M2Classifier(
+        m1=M1Classifier(**SMALL, activation="softplus"), activation="softplus", **SMALL), X),
 }
 
 
