@@ -230,6 +230,12 @@ class ConditionalMLP(nn.Module):
         self.trunk = trunk if trunk is not None else nn.Identity()
         self.input = nn.Linear(n_in, first)
         self.class_embedding = nn.Embedding(n_classes, first)
+        # Initialised as nn.Linear(n_in + n_classes, first) would be: the class part of the
+        # first layer starts at the scale of the input part (nn.Embedding's own N(0, 1) is
+        # about sqrt(n_in) times larger, which starts many units dead for some classes).
+        bound = 1 / math.sqrt(n_in + n_classes)
+        for weight in (self.input.weight, self.input.bias, self.class_embedding.weight):
+            nn.init.uniform_(weight, -bound, bound)
         self.head = nn.Sequential(ACTIVATIONS[activation](),
                                   mlp(first, tuple(rest), n_out, activation))
         self.tail = tail if tail is not None else nn.Identity()
