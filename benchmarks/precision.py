@@ -112,7 +112,7 @@ def main(argv=None):
     args = parse_args(argv)
     tables_args = argparse.Namespace(dataset="mnist", methods=["m2"], epochs=args.epochs,
                                      n_labelled=None, draws=1, quick=args.quick,
-                                     feature_extractor=None, grid={})
+                                     feature_extractor=None, grid={}, m1={})
     p = plan(tables_args)
     X_train, y_train, X_test, y_test = SETTINGS["mnist"]["load"](args.data_home)
     if args.quick:
