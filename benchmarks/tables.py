@@ -182,10 +182,7 @@ def parse_grid(text):
     method, _, grid = text.partition("=")
     if method not in GRIDS:
         raise argparse.ArgumentTypeError(f"unknown method {method!r}; one of {sorted(GRIDS)}")
-    try:
-        grid = json.loads(grid)
-    except json.JSONDecodeError as error:
-        raise argparse.ArgumentTypeError(f"{method}'s grid is not JSON: {error}") from None
+    grid = _json(grid, f"{method}'s grid")
     if not (isinstance(grid, list) and grid and all(isinstance(g, dict) for g in grid)):
         raise argparse.ArgumentTypeError(f"{method}'s grid must be a non-empty JSON list of "
                                          "objects (settings)")
@@ -194,13 +191,18 @@ def parse_grid(text):
 
 def parse_settings(text):
     """A JSON object of estimator settings."""
-    try:
-        settings = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise argparse.ArgumentTypeError(f"not JSON: {error}") from None
+    settings = _json(text, "the value")
     if not isinstance(settings, dict):
         raise argparse.ArgumentTypeError("must be a JSON object of settings")
     return settings
+
+
+def _json(text, what):
+    """``text`` parsed as JSON, or an argparse error that names ``what`` it was meant to be."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise argparse.ArgumentTypeError(f"{what} is not JSON: {error}") from None
 
 
 def plan(args):

@@ -133,3 +133,15 @@ def test_a_draw_0_choice_fitted_with_other_settings_is_refused():
     assert tables.draw_0_choice([], earlier, p, "m2", 100) == {"alpha": 100.0}
     with pytest.raises(SystemExit, match="no draw-0 row"):
         tables.draw_0_choice([], earlier, p, "m2", 600)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--grid", "m2=[{alpha: 1}]"], "m2's grid is not JSON"),
+    (["--grid", "m2={}"], "m2's grid must be a non-empty JSON list"),
+    (["--m1", "{activation}"], "the value is not JSON"),
+    (["--m1", "[1]"], "must be a JSON object of settings"),
+])
+def test_settings_that_are_not_json_are_refused_naming_the_option(argv, message, capsys):
+    with pytest.raises(SystemExit):
+        _tables().parse_args(argv)
+    assert message in capsys.readouterr().err
