@@ -25,7 +25,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, write_machine_result  # noqa: E402
+from _common import RESULTS, command_line, write_machine_result  # noqa: E402
 from _machine import machine  # noqa: E402
 from tables import SETTINGS, accuracy, make_model, plan, split  # noqa: E402
 from tables import parse_args as tables_parse_args  # noqa: E402
@@ -145,7 +145,7 @@ def main(argv=None):
                   f"{fits[-1]['test_accuracy']:.4f}, {fits[-1]['train_seconds']:.0f} s",
                   flush=True)
             result = {
-                "benchmark": "precision", "command": "python " + " ".join(sys.argv),
+                "benchmark": "precision", "command": command_line(),
                 "machine": info, "epochs": p["epochs"]["m2"], "m2_settings": p["m2"],
                 "n_fit_rows": len(X_fit), "n_validation": len(X_val),
                 "n_test_rows": len(X_test), "fits": fits, "summary": summarise(fits),
