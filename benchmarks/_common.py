@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -17,6 +18,12 @@ RESULTS = Path(__file__).parent / "results"
 # rows in every batch; results/speed-cpu2-settings-trials.json). speed.py times them to 95%
 # accuracy and tables.py fits them.
 FAST_M2 = {"learning_rate": 2e-3, "n_labelled_per_batch": 32}
+
+
+def command_line(argv=None):
+    """The command that ran this script with ``argv`` (default: this process's arguments),
+    quoted so that it can be pasted into a shell to rerun it."""
+    return "python " + shlex.join([sys.argv[0], *(sys.argv[1:] if argv is None else argv)])
 
 
 def mnist_parser(doc, n_labelled):
@@ -83,7 +90,7 @@ def select_alpha(clf, args, X_fit, y_semi, X_val, y_val):
 
 def write_result(result, args, name, device):
     """Write ``result`` to ``<out>/<name>-<n_labelled>-<cpu|gpu>.json`` with the command."""
-    result = {"command": "python " + " ".join(sys.argv), **result}
+    result = {"command": command_line(), **result}
     kind = "gpu" if "cuda" in str(device) else "cpu"
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -26,7 +26,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, write_machine_result  # noqa: E402
+from _common import RESULTS, command_line, write_machine_result  # noqa: E402
 from _machine import machine  # noqa: E402
 from speed import N_LABELLED, build, mnist_rows, plain_epochs  # noqa: E402
 
@@ -97,7 +97,7 @@ def main(argv=None):
         variants[name] = {"epoch_seconds": seconds,
                           "steady_seconds": statistics.median(seconds[1:] or seconds)}
         print(f"{name}: {variants[name]}", flush=True)
-    result = {"benchmark": "compile_m2", "command": "python " + " ".join(sys.argv),
+    result = {"benchmark": "compile_m2", "command": command_line(),
               "machine": machine(), "rows": args.rows, "batch_size": args.batch_size,
               "epochs": args.epochs, "variants": variants}
     write_machine_result(result, "compile_m2", args, markdown(result))

@@ -31,7 +31,7 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, write_machine_result  # noqa: E402
+from _common import RESULTS, command_line, write_machine_result  # noqa: E402
 from _machine import machine  # noqa: E402
 
 from sklearn_ssvae import M1Classifier, M2Classifier  # noqa: E402
@@ -181,7 +181,7 @@ def main(argv=None):
         args.rows, args.folds = 20_000, 2
     result = {
         "benchmark": "memory",
-        "command": "python " + " ".join([sys.argv[0], *(argv or sys.argv[1:])]),
+        "command": command_line(argv),
         "seed": args.seed,
         "grid": grid(args.folds, args.seed),
         "large": large(args.rows, args.seed),

@@ -25,9 +25,10 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, write_machine_result  # noqa: E402
+from _common import RESULTS, command_line, write_machine_result  # noqa: E402
 from _machine import machine  # noqa: E402
 from tables import SETTINGS, accuracy, make_model, plan, split  # noqa: E402
+from tables import parse_args as tables_parse_args  # noqa: E402
 
 from sklearn_ssvae._net import ValidationAccuracy  # noqa: E402
 from sklearn_ssvae.datasets import make_semi_supervised  # noqa: E402
@@ -110,10 +111,11 @@ def markdown(result):
 
 def main(argv=None):
     args = parse_args(argv)
-    tables_args = argparse.Namespace(dataset="mnist", methods=["m2"], epochs=args.epochs,
-                                     n_labelled=None, draws=1, quick=args.quick,
-                                     feature_extractor=None, grid={}, m1={})
-    p = plan(tables_args)
+    # tables.py's own parser, so that every setting it adds reaches this plan with its default.
+    p = plan(tables_parse_args(
+        ["--dataset", "mnist", "--methods", "m2", "--draws", "1"]
+        + (["--epochs", str(args.epochs)] if args.epochs is not None else [])
+        + (["--quick"] if args.quick else [])))
     X_train, y_train, X_test, y_test = SETTINGS["mnist"]["load"](args.data_home)
     if args.quick:
         X_test, y_test = X_test[:2000], y_test[:2000]
@@ -143,7 +145,7 @@ def main(argv=None):
                   f"{fits[-1]['test_accuracy']:.4f}, {fits[-1]['train_seconds']:.0f} s",
                   flush=True)
             result = {
-                "benchmark": "precision", "command": "python " + " ".join(sys.argv),
+                "benchmark": "precision", "command": command_line(),
                 "machine": info, "epochs": p["epochs"]["m2"], "m2_settings": p["m2"],
                 "n_fit_rows": len(X_fit), "n_validation": len(X_val),
                 "n_test_rows": len(X_test), "fits": fits, "summary": summarise(fits),

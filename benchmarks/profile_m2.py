@@ -23,7 +23,7 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, write_machine_result  # noqa: E402
+from _common import RESULTS, command_line, write_machine_result  # noqa: E402
 from _machine import machine  # noqa: E402
 from speed import build, flops_per_row, matmul_gflops, mnist_rows, plain_epochs  # noqa: E402
 
@@ -66,7 +66,7 @@ def main(argv=None):
     rate = matmul_gflops()
     result = {
         "benchmark": "profile_m2",
-        "command": "python " + " ".join([sys.argv[0], *(argv or sys.argv[1:])]),
+        "command": command_line(argv),
         "machine": {**machine(), "gpu": None},  # the CPU was profiled, whatever else is here
         "rows": args.rows,
         "batch_size": args.batch_size,

@@ -49,7 +49,7 @@ from skorch.dataset import Dataset
 from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import FAST_M2, RESULTS, write_machine_result  # noqa: E402
+from _common import FAST_M2, RESULTS, command_line, write_machine_result  # noqa: E402
 from _machine import machine  # noqa: E402
 
 from sklearn_ssvae import M1Classifier, M2Classifier  # noqa: E402
@@ -434,7 +434,7 @@ def main(argv=None):
     info = machine()
     result = {
         "benchmark": "speed",
-        "command": "python " + " ".join([sys.argv[0], *(argv or sys.argv[1:])]),
+        "command": command_line(argv),
         "machine": info,
         "device": device,
         "seed": args.seed,

@@ -14,7 +14,8 @@ Methods (``--methods``):
 - ``label_spreading``: PCA(50), then ``LabelSpreading(kernel='knn')`` (grid: n_neighbors).
 - ``m1``: M1's VAE on all fitting rows, a logistic regression on the labelled rows' latent
   means (grid: C). The VAE does not see labels, so it is fitted once per draw and shared by
-  every N of that draw: the same model ``M1Classifier`` fits.
+  every N of that draw: the same model ``M1Classifier`` fits. ``m1`` and ``m1m2`` may each
+  have their own VAE settings (``vae_of``); a VAE is fitted once per draw and per setting.
 - ``m2``: ``M2Classifier`` (grid: alpha).
 - ``m1m2``: ``StackedM1M2Classifier`` on the draw's M1 (``FrozenEstimator``; grid: alpha).
 - ``pretrained``: with ``--feature-extractor module:function``, a logistic regression on the
@@ -62,7 +63,7 @@ from sklearn.svm import SVC
 from skorch import NeuralNetClassifier
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import FAST_M2, RESULTS, machine_result_stem, write_machine_result  # noqa: E402
+from _common import FAST_M2, RESULTS, command_line, machine_result_stem, write_machine_result  # noqa: E402
 from _machine import machine  # noqa: E402
 
 from sklearn_ssvae import M1Classifier, M2Classifier, StackedM1M2Classifier  # noqa: E402
@@ -77,6 +78,10 @@ SETTINGS = {
         "n_labelled": [100, 500, 600, 1000, 2000, 3000, 5000],
         "methods": ["pca_svm", "cnn", "label_spreading", "m1", "m2", "m1m2"],
         "m1": {"latent_dim": 50, "hidden_sizes": (500, 500)},
+        # Over "m1" for one method's VAE. Softplus gave M1's own classifier the better
+        # validation accuracy at every N and draw (results/m1-trials/softplus); M1+M2's
+        # validation preferred the ReLU VAE (results/m1m2-trials/softplus).
+        "vae_of": {"m1": {"activation": "softplus"}},
         # FAST_M2's settings; with them 50 epochs do (a fit is about 12 minutes on 2 cores).
         "m2": {"latent_dim": 50, "hidden_sizes": (500,), **FAST_M2},
         "epochs": {"cnn": 50, "m1": 50, "m2": 50, "m1m2": 100},
@@ -131,6 +136,21 @@ TARGETS = {
     "cifar10": {"best": {1000: 0.50}},  # the best of our models (M1, M2, M1+M2)
 }
 OURS = ("m1", "m2", "m1m2")
+VAE_USERS = ("m1", "m1m2")  # the methods that rest on a fitted M1 VAE
+
+
+def dataset_vae(dataset, method):
+    """The dataset's settings of the M1 VAE that ``method`` rests on (``m1`` and ``vae_of``)."""
+    s = SETTINGS[dataset]
+    return {**s["m1"], **s.get("vae_of", {}).get(method, {})}
+
+
+def vae_settings(p, method):
+    """The settings of the M1 VAE that ``method`` rests on, in plan ``p``.
+
+    Plans written before VAE settings were per method hold one, ``m1``, for both.
+    """
+    return p["vae"][method] if "vae" in p else p["m1"]
 
 
 def parse_args(argv=None):
@@ -151,7 +171,8 @@ def parse_args(argv=None):
                              "m1m2='[{\"alpha\": 1}, {\"alpha\": 1, \"learning_rate\": "
                              "0.002}]' (repeatable)")
     parser.add_argument("--m1", type=parse_settings, default={}, metavar="JSON",
-                        help="settings of M1's VAE over the dataset's (for m1 and m1m2), e.g. "
+                        help="settings of M1's VAE over the dataset's (for m1 and m1m2, "
+                             "over vae_of too), e.g. "
                              "'{\"activation\": \"softplus\"}'")
     parser.add_argument("--epochs", type=int, default=None,
                         help="epochs of every network (a --grid setting's max_epochs wins)")
@@ -182,10 +203,7 @@ def parse_grid(text):
     method, _, grid = text.partition("=")
     if method not in GRIDS:
         raise argparse.ArgumentTypeError(f"unknown method {method!r}; one of {sorted(GRIDS)}")
-    try:
-        grid = json.loads(grid)
-    except json.JSONDecodeError as error:
-        raise argparse.ArgumentTypeError(f"{method}'s grid is not JSON: {error}") from None
+    grid = _json(grid, f"{method}'s grid")
     if not (isinstance(grid, list) and grid and all(isinstance(g, dict) for g in grid)):
         raise argparse.ArgumentTypeError(f"{method}'s grid must be a non-empty JSON list of "
                                          "objects (settings)")
@@ -194,13 +212,18 @@ def parse_grid(text):
 
 def parse_settings(text):
     """A JSON object of estimator settings."""
-    try:
-        settings = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise argparse.ArgumentTypeError(f"not JSON: {error}") from None
+    settings = _json(text, "the value")
     if not isinstance(settings, dict):
         raise argparse.ArgumentTypeError("must be a JSON object of settings")
     return settings
+
+
+def _json(text, what):
+    """``text`` parsed as JSON, or an argparse error that names ``what`` it was meant to be."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise argparse.ArgumentTypeError(f"{what} is not JSON: {error}") from None
 
 
 def plan(args):
@@ -215,7 +238,8 @@ def plan(args):
         "n_validation": 500 if args.quick else s["n_validation"],
         "n_fit_rows": s["quick_fit_rows"] if args.quick else None,  # None: all the others
         "draws": {n: 1 if n > 1000 else args.draws for n in n_labelled},
-        "m1": {**s["m1"], **args.m1}, "m2": s["m2"], "image_shape": s["image_shape"],
+        "vae": {m: {**dataset_vae(args.dataset, m), **args.m1} for m in VAE_USERS},
+        "m2": s["m2"], "image_shape": s["image_shape"],
         "grids": {m: args.grid.get(m, GRIDS[m]) for m in methods},
     }
 
@@ -354,16 +378,7 @@ def main(argv=None):
     for draw in range(args.first_draw, max(p["draws"].values())):
         X_fit, y_fit, X_val, y_val = split(X_train, y_train, p["n_validation"],
                                            p["n_fit_rows"], draw)
-        m1 = None
-        if {"m1", "m1m2"} & set(p["methods"]):
-            m1_start = time.perf_counter()
-            m1 = M1Classifier(max_epochs=p["epochs"]["m1"], batch_size=256, device=args.device,
-                              random_state=1000 + draw, **p["m1"])
-            # The VAE sees no labels; M1Classifier's own classifier (fitted on 10 labels
-            # here) is not used: 'm1' fits its classifier per N on the latent means.
-            m1.fit(X_fit, make_semi_supervised(y_fit, 10, random_state=draw))
-            m1_seconds = time.perf_counter() - m1_start
-            print(f"draw {draw}: M1's VAE fitted in {m1_seconds:.1f} s", flush=True)
+        vaes = fit_vaes(p, X_fit, y_fit, draw, args.device)
         for n in p["n_labelled"]:
             if draw >= p["draws"][n]:
                 continue
@@ -374,15 +389,16 @@ def main(argv=None):
                 grid = None
                 if args.select_on_draw_0 and draw > 0:
                     grid = [draw_0_choice(rows, earlier, p, method, n)]
+                m1, m1_seconds = vaes.get(method, (None, None))
                 result = run_method(method, p, data, draw, m1, extractor, args.device, grid)
                 if grid:
                     result["chosen_on_draw"] = 0
-                if method in ("m1", "m1m2"):
+                if m1 is not None:
                     result["m1_vae_seconds"] = m1_seconds
                 rows.append({"method": method, "n_labelled": n, "draw": draw, **result})
                 print(f"  -> test accuracy {result['test_accuracy']:.4f}", flush=True)
     run = {
-        "command": "python " + " ".join(sys.argv), "git_commit": info["git_commit"],
+        "command": command_line(), "git_commit": info["git_commit"],
         "methods": p["methods"], "plan": p, "n_fit_rows": len(X_fit), "n_test_rows": len(X_test),
         "feature_extractor": args.feature_extractor,
         "wall_seconds": time.perf_counter() - start,
@@ -393,6 +409,29 @@ def main(argv=None):
     result["targets"] = check_targets(args.dataset, result["summary"])
     stem = write_machine_result(result, f"tables-{args.dataset}", args, markdown(result))
     plot(result, stem.with_suffix(".png"))
+
+
+def fit_vaes(p, X_fit, y_fit, draw, device):
+    """``{method: (fitted M1, seconds)}`` for the run's methods that rest on M1's VAE.
+
+    Methods with the same VAE settings share one fit.
+    """
+    vaes, fitted = {}, {}
+    for method in [m for m in VAE_USERS if m in p["methods"]]:
+        settings = vae_settings(p, method)
+        key = json.dumps(settings, sort_keys=True)
+        if key not in fitted:
+            start = time.perf_counter()
+            m1 = M1Classifier(max_epochs=p["epochs"]["m1"], batch_size=256, device=device,
+                              random_state=1000 + draw, **settings)
+            # The VAE sees no labels; M1Classifier's own classifier (fitted on 10 labels
+            # here) is not used: 'm1' fits its classifier per N on the latent means.
+            m1.fit(X_fit, make_semi_supervised(y_fit, 10, random_state=draw))
+            fitted[key] = (m1, time.perf_counter() - start)
+            print(f"draw {draw}: M1's VAE {settings} fitted in {fitted[key][1]:.1f} s",
+                  flush=True)
+        vaes[method] = fitted[key]
+    return vaes
 
 
 def draw_0_choice(rows, earlier, p, method, n):
@@ -415,10 +454,14 @@ def draw_0_choice(rows, earlier, p, method, n):
                          "run or the results file; run draw 0 first")
     then, now = earlier["runs"][row["run"]]["plan"], json.loads(json.dumps(p))
     models = {"m1": ["m1"], "m1m2": ["m1m2", "m1"]}.get(method, [method])  # M1+M2 rests on M1
+
+    def settings(plan):
+        return vae_settings(plan, method) if method in VAE_USERS else plan.get(method)
+
     same = {
         "grid": then["grids"][method] == now["grids"][method],
         "epochs": all(then["epochs"].get(m) == now["epochs"].get(m) for m in models),
-        "settings": all(then.get(m) == now.get(m) for m in models),
+        "settings": settings(then) == settings(now),
         "split": (then["n_validation"], then["n_fit_rows"]) == (p["n_validation"],
                                                                p["n_fit_rows"]),
     }
@@ -535,10 +578,10 @@ def markdown(result):
             r["run"] == i and r["method"] == m for r in result["rows"])]
         grids = "".join(f"; {m}'s grid {g}" for m, g in run["plan"]["grids"].items()
                         if m in methods and g != GRIDS[m])
-        m1 = json.loads(json.dumps(run["plan"]["m1"]))
-        if set(methods) & {"m1", "m1m2"} and m1 != json.loads(
-                json.dumps(SETTINGS[result["dataset"]]["m1"])):
-            grids += f"; M1's VAE {m1}"
+        for m in [m for m in methods if m in VAE_USERS]:
+            vae = json.loads(json.dumps(vae_settings(run["plan"], m)))
+            if vae != json.loads(json.dumps(dataset_vae(result["dataset"], m))):
+                grids += f"; {m}'s VAE {vae}"
         overridden = "" if not any("max_epochs" in point for m in methods
                                    for point in run["plan"]["grids"].get(m, [])) else (
             " (a grid setting's max_epochs overrides its method's)")

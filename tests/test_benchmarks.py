@@ -92,7 +92,7 @@ def test_quick_table_with_a_grid_and_m1_settings_from_the_command_line(tmp_path)
     (row,) = result["rows"]
     assert [p for p, _ in row["validation_accuracy_by_params"]] == grid
     assert row["chosen_params"] in grid
-    assert result["runs"][0]["plan"]["m1"]["activation"] == "softplus"
+    assert result["runs"][0]["plan"]["vae"]["m1m2"]["activation"] == "softplus"
     runs_line = json_path.with_suffix(".md").read_text().split("Runs:")[1]
     assert "'activation': 'softplus'" in runs_line and "max_epochs overrides" in runs_line
 
@@ -133,3 +133,41 @@ def test_a_draw_0_choice_fitted_with_other_settings_is_refused():
     assert tables.draw_0_choice([], earlier, p, "m2", 100) == {"alpha": 100.0}
     with pytest.raises(SystemExit, match="no draw-0 row"):
         tables.draw_0_choice([], earlier, p, "m2", 600)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--grid", "m2=[{alpha: 1}]"], "m2's grid is not JSON"),
+    (["--grid", "m2={}"], "m2's grid must be a non-empty JSON list"),
+    (["--m1", "{activation}"], "the value is not JSON"),
+    (["--m1", "[1]"], "must be a JSON object of settings"),
+])
+def test_settings_that_are_not_json_are_refused_naming_the_option(argv, message, capsys):
+    with pytest.raises(SystemExit):
+        _tables().parse_args(argv)
+    assert message in capsys.readouterr().err
+
+
+def test_each_method_gets_its_vae_settings_and_equal_settings_share_one_fit(monkeypatch):
+    import numpy as np
+
+    tables, fits = _tables(), []
+
+    class RecordingM1:
+        def __init__(self, **settings):
+            self.settings = settings
+
+        def fit(self, X, y):
+            fits.append(self.settings)
+            return self
+
+    monkeypatch.setattr(tables, "M1Classifier", RecordingM1)
+    X, y = np.zeros((20, 4)), np.repeat(np.arange(10), 2)
+    p = tables.plan(tables.parse_args(["--methods", "m1", "m1m2"]))
+    vaes = tables.fit_vaes(p, X, y, 0, "cpu")
+    assert vaes["m1"][0].settings["activation"] == "softplus"  # the dataset's vae_of
+    assert "activation" not in vaes["m1m2"][0].settings
+    assert len(fits) == 2
+    relu = ["--m1", '{"activation": "relu"}']
+    p = tables.plan(tables.parse_args(["--methods", "m1", "m1m2", *relu]))
+    vaes = tables.fit_vaes(p, X, y, 0, "cpu")
+    assert vaes["m1"][0] is vaes["m1m2"][0] and len(fits) == 3
