@@ -97,7 +97,7 @@ def main(argv=None):
         variants[name] = {"epoch_seconds": seconds,
                           "steady_seconds": statistics.median(seconds[1:] or seconds)}
         print(f"{name}: {variants[name]}", flush=True)
-    result = {"benchmark": "compile_m2", "command": command_line(),
+    result = {"benchmark": "compile_m2", "command": command_line(argv),
               "machine": machine(), "rows": args.rows, "batch_size": args.batch_size,
               "epochs": args.epochs, "variants": variants}
     write_machine_result(result, "compile_m2", args, markdown(result))

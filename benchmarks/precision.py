@@ -145,7 +145,7 @@ def main(argv=None):
                   f"{fits[-1]['test_accuracy']:.4f}, {fits[-1]['train_seconds']:.0f} s",
                   flush=True)
             result = {
-                "benchmark": "precision", "command": command_line(),
+                "benchmark": "precision", "command": command_line(argv),
                 "machine": info, "epochs": p["epochs"]["m2"], "m2_settings": p["m2"],
                 "n_fit_rows": len(X_fit), "n_validation": len(X_val),
                 "n_test_rows": len(X_test), "fits": fits, "summary": summarise(fits),

@@ -2,6 +2,7 @@
 tests)."""
 
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -136,10 +137,10 @@ def test_a_draw_0_choice_fitted_with_other_settings_is_refused():
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--grid", "m2=[{alpha: 1}]"], "m2's grid is not JSON"),
-    (["--grid", "m2={}"], "m2's grid must be a non-empty JSON list"),
-    (["--m1", "{activation}"], "the value is not JSON"),
-    (["--m1", "[1]"], "must be a JSON object of settings"),
+    (["--grid", "m2=[{alpha: 1}]"], "argument --grid: m2's grid is not JSON"),
+    (["--grid", "m2={}"], "argument --grid: m2's grid must be a non-empty JSON list"),
+    (["--m1", "{activation}"], "argument --m1: the value is not JSON"),
+    (["--m1", "[1]"], "argument --m1: must be a JSON object of settings"),
 ])
 def test_settings_that_are_not_json_are_refused_naming_the_option(argv, message, capsys):
     with pytest.raises(SystemExit):
@@ -171,3 +172,27 @@ def test_each_method_gets_its_vae_settings_and_equal_settings_share_one_fit(monk
     p = tables.plan(tables.parse_args(["--methods", "m1", "m1m2", *relu]))
     vaes = tables.fit_vaes(p, X, y, 0, "cpu")
     assert vaes["m1"][0] is vaes["m1m2"][0] and len(fits) == 3
+
+
+def test_a_draw_0_choice_from_a_plan_with_one_vae_for_both_methods():
+    # Results files written before VAE settings were per method hold one, "m1", for both.
+    tables = _tables()
+    p = tables.plan(tables.parse_args(["--methods", "m1", "m1m2"]))
+    old = {**p, "m1": p["vae"]["m1m2"]}
+    del old["vae"]
+    rows = [{**_row(100, 0, 0, None), "method": m, "chosen_params": {"C": 1.0}}
+            for m in ("m1", "m1m2")]
+    earlier = {"runs": [{"plan": json.loads(json.dumps(old))}], "rows": rows}
+    # The old VAE was the ReLU one: what m1m2 still fits, not m1's softplus VAE.
+    assert tables.draw_0_choice([], earlier, p, "m1m2", 100) == {"C": 1.0}
+    with pytest.raises(SystemExit, match="another settings"):
+        tables.draw_0_choice([], earlier, p, "m1", 100)
+
+
+def test_the_recorded_command_gives_back_its_arguments():
+    sys.path.insert(0, str(BENCHMARKS))
+    from _common import command_line
+
+    argv = ["--m1", '{"activation": "softplus"}', "--grid", "m2=[{\"alpha\": 1}]"]
+    assert shlex.split(command_line(argv))[2:] == argv
+    assert shlex.split(command_line([]))[2:] == []
