@@ -141,12 +141,6 @@ OURS = ("m1", "m2", "m1m2")
 VAE_USERS = ("m1", "m1m2")  # the methods that rest on a fitted M1 VAE
 
 
-def dataset_vae(dataset, method):
-    """The dataset's settings of the M1 VAE that ``method`` rests on (``m1`` and ``vae_of``)."""
-    s = SETTINGS[dataset]
-    return {**s["m1"], **s.get("vae_of", {}).get(method, {})}
-
-
 def vae_settings(p, method):
     """The settings of the M1 VAE that ``method`` rests on, in plan ``p``.
 
@@ -242,7 +236,8 @@ def plan(args):
         "n_validation": 500 if args.quick else s["n_validation"],
         "n_fit_rows": s["quick_fit_rows"] if args.quick else None,  # None: all the others
         "draws": {n: 1 if n > 1000 else args.draws for n in n_labelled},
-        "vae": {m: {**dataset_vae(args.dataset, m), **args.m1} for m in VAE_USERS},
+        # M1's VAE per method: the dataset's, its vae_of for that method, then --m1.
+        "vae": {m: {**s["m1"], **s.get("vae_of", {}).get(m, {}), **args.m1} for m in VAE_USERS},
         "m2": s["m2"], "image_shape": s["image_shape"],
         "grids": {m: args.grid.get(m, GRIDS[m]) for m in methods},
     }
