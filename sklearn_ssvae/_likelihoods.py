@@ -1,8 +1,11 @@
 """Observation models p(x|...) for the decoder's output.
 
 A likelihood turns the decoder's raw output into a distribution over x: ``log_prob`` for the
-reconstruction term of the ELBO, ``mean`` for generated data. Gaussian keeps its per-feature
-scale as a learnt parameter, so it lives in the model and moves, trains and pickles with it.
+reconstruction term of the ELBO, ``mean`` for generated data. ``n_params`` is the number of
+decoder outputs it reads per feature. 'gaussian' keeps its per-feature scale as a learnt
+parameter, so it lives in the model and moves, trains and pickles with it;
+'gaussian_heteroscedastic' (Kingma's Gaussian p(x|.)) reads a scale per row and feature from
+the decoder, as a second block of outputs after the means.
 """
 
 import math
@@ -13,7 +16,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.autograd.function import once_differentiable
 
-LIKELIHOODS = ("bernoulli", "gaussian")
+LIKELIHOODS = ("bernoulli", "gaussian", "gaussian_heteroscedastic")
+UNIT_SCALE = 0.5413  # softplus(UNIT_SCALE) = 1: the raw scale that starts a Gaussian at unit scale
 
 
 def full_precision(t):
@@ -60,6 +64,8 @@ class _BernoulliLogProb(torch.autograd.Function):
 class BernoulliLikelihood(nn.Module):
     """p(x|.) = Bernoulli(sigmoid(logits)) per feature, for data in [0, 1]."""
 
+    n_params = 1
+
     def log_prob(self, x, logits):
         """Sum over features of log p(x|.), broadcasting ``x`` over leading class axes.
 
@@ -84,11 +90,12 @@ class GaussianLikelihood(nn.Module):
         Floor on the scale, so that a constant feature cannot drive the density to infinity.
     """
 
+    n_params = 1
+
     def __init__(self, n_features, min_scale=1e-3):
         super().__init__()
         self.min_scale = min_scale
-        # softplus(0.5413) = 1: start at unit scale.
-        self.raw_scale = nn.Parameter(torch.full((n_features,), 0.5413))
+        self.raw_scale = nn.Parameter(torch.full((n_features,), UNIT_SCALE))
 
     def scale(self):
         """Per-feature standard deviation."""
@@ -96,14 +103,52 @@ class GaussianLikelihood(nn.Module):
 
     def log_prob(self, x, mean):
         """Sum over features of log N(x; mean, scale^2), broadcasting over class axes."""
-        scale, mean = self.scale(), full_precision(mean)
-        return (
-            -0.5 * ((x - mean) / scale) ** 2 - torch.log(scale) - 0.5 * math.log(2 * math.pi)
-        ).sum(-1)
+        return gaussian_log_prob(x, full_precision(mean), self.scale())
 
     def mean(self, mean):
         """Mean of p(x|.)."""
         return mean
+
+
+class HeteroscedasticGaussianLikelihood(nn.Module):
+    """p(x|.) = N(mean, diag(scale^2)) with mean and scale both given by the decoder.
+
+    Kingma's Gaussian p(x|y,z) (the M2 of his M1+M2 models z1 this way): the decoder's output
+    for a row is ``[mean, raw_scale]``, n_features each, and the scale is
+    ``softplus(raw_scale + UNIT_SCALE) + min_scale``, 1 at a zero output (his log-variance
+    layer also starts at zero), and floored like :class:`GaussianLikelihood`'s.
+
+    Parameters
+    ----------
+    min_scale : float, default=1e-3
+        Floor on the scale.
+    """
+
+    n_params = 2
+
+    def __init__(self, min_scale=1e-3):
+        super().__init__()
+        self.min_scale = min_scale
+
+    def split(self, params):
+        """Mean and scale from the decoder's output ``params`` (last axis 2 * n_features)."""
+        mean, raw_scale = full_precision(params).chunk(2, dim=-1)
+        return mean, F.softplus(raw_scale + UNIT_SCALE) + self.min_scale
+
+    def log_prob(self, x, params):
+        """Sum over features of log N(x; mean, scale^2), broadcasting over class axes."""
+        return gaussian_log_prob(x, *self.split(params))
+
+    def mean(self, params):
+        """Mean of p(x|.)."""
+        return self.split(params)[0]
+
+
+def gaussian_log_prob(x, mean, scale):
+    """Sum over the last axis of log N(x; mean, scale^2)."""
+    return (
+        -0.5 * ((x - mean) / scale) ** 2 - torch.log(scale) - 0.5 * math.log(2 * math.pi)
+    ).sum(-1)
 
 
 def resolve_likelihood(likelihood, X):
@@ -111,14 +156,14 @@ def resolve_likelihood(likelihood, X):
 
     Parameters
     ----------
-    likelihood : {'auto', 'bernoulli', 'gaussian'}
+    likelihood : {'auto', 'bernoulli', 'gaussian', 'gaussian_heteroscedastic'}
         'auto' picks Bernoulli when every value lies in [0, 1], Gaussian otherwise.
     X : ndarray of shape (n_samples, n_features)
 
     Returns
     -------
     str
-        'bernoulli' or 'gaussian'.
+        'bernoulli', 'gaussian' or 'gaussian_heteroscedastic'.
     """
     in_unit_interval = bool(np.min(X) >= 0 and np.max(X) <= 1)
     if likelihood == "auto":
@@ -136,4 +181,6 @@ def make_likelihood(name, n_features):
     """Build the likelihood module called ``name`` for ``n_features`` features."""
     if name == "bernoulli":
         return BernoulliLikelihood()
+    if name == "gaussian_heteroscedastic":
+        return HeteroscedasticGaussianLikelihood()
     return GaussianLikelihood(n_features)

@@ -66,8 +66,11 @@ class M1Classifier(BaseSemiSupervisedVAE):
         With ``network='cnn'``, how each row unflattens: (height, width) or (height, width,
         channels), channels last, as ``images.reshape(n, -1)`` flattens it. Height and width
         must be multiples of 4, at least 12.
-    likelihood : {'auto', 'bernoulli', 'gaussian'}, default='auto'
-        p(x|z); 'auto' is Bernoulli when every value of X lies in [0, 1], else Gaussian.
+    likelihood : {'auto', 'bernoulli', 'gaussian', 'gaussian_heteroscedastic'}, \
+default='auto'
+        p(x|z); 'auto' is Bernoulli when every value of X lies in [0, 1], else 'gaussian'
+        (a learnt scale per feature). 'gaussian_heteroscedastic' has the decoder give a
+        scale for every row and feature (Kingma's Gaussian).
     max_epochs : int, default=100
         Passes over the data when training the VAE.
     batch_size : int, default=256

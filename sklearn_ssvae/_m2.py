@@ -55,10 +55,12 @@ class M2Classifier(BaseSemiSupervisedVAE):
         With ``network='cnn'``, how each row unflattens: (height, width) or (height, width,
         channels), channels last, as ``images.reshape(n, -1)`` flattens it. Height and width
         must be multiples of 4, at least 12.
-    likelihood : {'auto', 'bernoulli', 'gaussian'}, default='auto'
+    likelihood : {'auto', 'bernoulli', 'gaussian', 'gaussian_heteroscedastic'}, \
+default='auto'
         p(x|y,z). 'auto' is Bernoulli when every value of X lies in [0, 1] (images scaled to
-        [0, 1]) and Gaussian with a learnt per-feature scale otherwise (standardise the
-        features first).
+        [0, 1]) and 'gaussian', a Gaussian with a learnt per-feature scale, otherwise
+        (standardise the features first). 'gaussian_heteroscedastic' has the decoder give a
+        scale for every row and feature as well as the mean (Kingma's Gaussian).
     max_epochs : int, default=100
         Passes over the training data.
     batch_size : int, default=256
@@ -110,7 +112,7 @@ class M2Classifier(BaseSemiSupervisedVAE):
     n_features_in_ : int
         Number of features seen in ``fit``.
     likelihood_ : str
-        The likelihood used, 'bernoulli' or 'gaussian'.
+        The likelihood used: 'bernoulli', 'gaussian' or 'gaussian_heteroscedastic'.
     net_ : skorch.NeuralNet
         The trained net; ``net_.module_`` holds the torch networks and ``net_.history`` the
         per-epoch loss terms.

@@ -49,7 +49,7 @@ class M1Module(nn.Module):
         Size of z.
     hidden_sizes : tuple of int
         Hidden layers of the encoder and (reversed) of the decoder.
-    likelihood : {'bernoulli', 'gaussian'}
+    likelihood : {'bernoulli', 'gaussian', 'gaussian_heteroscedastic'}
         Observation model p(x|z).
     network : {'mlp', 'cnn'}, default='mlp'
         'cnn' puts the seed blog's convolutional trunk before the encoder's dense layers and
@@ -63,12 +63,13 @@ class M1Module(nn.Module):
     def __init__(self, n_features, latent_dim, hidden_sizes, likelihood, network="mlp",
                  image_shape=None, activation="relu"):
         super().__init__()
-        trunk, n_trunk_out, tail, n_tail_in = image_parts(network, image_shape, n_features)
+        self.likelihood = make_likelihood(likelihood, n_features)
+        trunk, n_trunk_out, tail, n_tail_in = image_parts(
+            network, image_shape, n_features, self.likelihood.n_params)
         self.encoder = nn.Sequential(
             trunk, mlp(n_trunk_out, hidden_sizes, 2 * latent_dim, activation))
         self.decoder = nn.Sequential(
             mlp(latent_dim, tuple(reversed(hidden_sizes)), n_tail_in, activation), tail)
-        self.likelihood = make_likelihood(likelihood, n_features)
 
     def forward(self, x):
         """Mean of q(z|x)."""
@@ -104,7 +105,7 @@ class M2Module(nn.Module):
         Size of z.
     hidden_sizes : tuple of int
         Hidden layers of each of the three networks.
-    likelihood : {'bernoulli', 'gaussian'}
+    likelihood : {'bernoulli', 'gaussian', 'gaussian_heteroscedastic'}
         Observation model p(x|y,z).
     network : {'mlp', 'cnn'}, default='mlp'
         'cnn' uses the seed blog's networks: the Keras CIFAR-10 CNN for q(y|x), a
@@ -122,12 +123,13 @@ class M2Module(nn.Module):
         self.n_classes = n_classes
         self.encoder_y = classifier_network(network, image_shape, n_features, hidden_sizes,
                                             n_classes, activation)
-        trunk, n_trunk_out, tail, n_tail_in = image_parts(network, image_shape, n_features)
+        self.likelihood = make_likelihood(likelihood, n_features)
+        trunk, n_trunk_out, tail, n_tail_in = image_parts(
+            network, image_shape, n_features, self.likelihood.n_params)
         self.encoder_z = ConditionalMLP(n_trunk_out, n_classes, hidden_sizes, 2 * latent_dim,
                                         trunk=trunk, activation=activation)
         self.decoder = ConditionalMLP(latent_dim, n_classes, tuple(reversed(hidden_sizes)),
                                       n_tail_in, tail=tail, activation=activation)
-        self.likelihood = make_likelihood(likelihood, n_features)
 
     def forward(self, x):
         """Logits of q(y|x)."""

@@ -152,19 +152,23 @@ class ConvDecoderTail(nn.Module):
     ----------
     image_shape : tuple of int
         (height, width, channels) of the output.
+    n_params : int, default=1
+        Values per pixel and channel that the likelihood reads (2 for a mean and a scale);
+        each comes out as its own flat channels-last block, one after the other.
     """
 
     N_CHANNELS = 64
 
-    def __init__(self, image_shape):
+    def __init__(self, image_shape, n_params=1):
         super().__init__()
         height, width, channels = image_shape
+        self.n_params = n_params
         self.small = (self.N_CHANNELS, height // 4, width // 4)
         self.deconvs = nn.Sequential(
             nn.ReLU(),
             # No batch norm here: under enumeration a batch mixes the K classes of every row.
             nn.ConvTranspose2d(self.N_CHANNELS, 32, 4, stride=2, padding=1), nn.ReLU(),
-            nn.ConvTranspose2d(32, channels, 4, stride=2, padding=1),
+            nn.ConvTranspose2d(32, n_params * channels, 4, stride=2, padding=1),
         )
 
     def n_in(self):
@@ -174,11 +178,15 @@ class ConvDecoderTail(nn.Module):
     def forward(self, h):
         lead = h.shape[:-1]
         images = self.deconvs(h.reshape(-1, *self.small))
-        return images.permute(0, 2, 3, 1).reshape(*lead, -1)
+        n, _, height, width = images.shape
+        images = images.reshape(n, self.n_params, -1, height, width)
+        return images.permute(0, 1, 3, 4, 2).reshape(*lead, -1)
 
 
-def image_parts(network, image_shape, n_features):
+def image_parts(network, image_shape, n_features, n_params=1):
     """The x-side parts of the encoder and decoder for ``network``.
+
+    ``n_params`` is the number of decoder outputs per feature that the likelihood reads.
 
     Returns
     -------
@@ -190,8 +198,8 @@ def image_parts(network, image_shape, n_features):
     n_tail_in : int
     """
     if network == "mlp":
-        return nn.Identity(), n_features, nn.Identity(), n_features
-    trunk, tail = conv_encoder_trunk(image_shape), ConvDecoderTail(image_shape)
+        return nn.Identity(), n_features, nn.Identity(), n_params * n_features
+    trunk, tail = conv_encoder_trunk(image_shape), ConvDecoderTail(image_shape, n_params)
     return trunk, trunk.n_out(), tail, tail.n_in()
 
 

@@ -5,7 +5,7 @@ from numbers import Real
 import numpy as np
 import torch
 from sklearn.base import _fit_context, clone
-from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import seed_from, unfitted_on_error
@@ -44,6 +44,9 @@ class StackedM1M2Classifier(M2Classifier):
     min_latent_std : float, default=0.1
         Latent dimensions of M1 whose posterior means have at most this standard deviation over
         the training rows are dropped (at least one dimension is always kept).
+    likelihood : {'gaussian', 'gaussian_heteroscedastic'}, default='gaussian'
+        M2's p(z1|y,z2): a learnt scale per dimension of z1, or (Kingma's) a scale given by
+        the decoder for every row and dimension.
     latent_dim, hidden_sizes, activation, alpha, max_epochs, batch_size, learning_rate, \
 n_labelled_per_batch, early_stopping, validation_fraction, n_iter_no_change, \
 precision, device, random_state, verbose, callbacks, accelerator
@@ -60,7 +63,7 @@ precision, device, random_state, verbose, callbacks, accelerator
     latent_dims_ : ndarray of int
         The dimensions of M1's latent space that M2 is trained on.
     likelihood_ : str
-        Always 'gaussian': M2 models z1.
+        ``likelihood``: M2 models z1 with a Gaussian.
     net_ : skorch.NeuralNet
         The trained M2 net.
 
@@ -88,6 +91,7 @@ precision, device, random_state, verbose, callbacks, accelerator
             for name, constraint in M2Classifier._parameter_constraints.items()
             if name not in ("likelihood", "network", "image_shape")  # M2 sees z1, not images
         },
+        "likelihood": [StrOptions({"gaussian", "gaussian_heteroscedastic"})],
         "m1": [HasMethods(["fit", "transform", "inverse_transform"]), None],
         "min_latent_std": [Interval(Real, 0, None, closed="left")],
     }
@@ -97,6 +101,7 @@ precision, device, random_state, verbose, callbacks, accelerator
         *,
         m1=None,
         min_latent_std=0.1,
+        likelihood="gaussian",
         latent_dim=50,
         hidden_sizes=(500,),
         activation="relu",
@@ -117,6 +122,7 @@ precision, device, random_state, verbose, callbacks, accelerator
     ):
         self.m1 = m1
         self.min_latent_std = min_latent_std
+        self.likelihood = likelihood
         self.latent_dim = latent_dim
         self.hidden_sizes = hidden_sizes
         self.activation = activation
@@ -174,7 +180,7 @@ precision, device, random_state, verbose, callbacks, accelerator
         # Dropped dimensions are set to their mean when M2's samples are decoded by M1.
         self._z1_fill = mu.mean(axis=0)
         keep = self.latent_dims_
-        self.likelihood_ = "gaussian"
+        self.likelihood_ = self.likelihood
         y_train, validation = self._hold_out_validation(mu[:, keep], y_encoded)
         self._fit_m2(
             np.hstack([mu[:, keep], sigma[:, keep]]),
