@@ -7,7 +7,11 @@ import torch
 import torch.nn.functional as F
 from torch import distributions as D
 
-from sklearn_ssvae._likelihoods import BernoulliLikelihood, GaussianLikelihood
+from sklearn_ssvae._likelihoods import (
+    BernoulliLikelihood,
+    GaussianLikelihood,
+    HeteroscedasticGaussianLikelihood,
+)
 from sklearn_ssvae._models import M2Module, kl_standard_normal
 from sklearn_ssvae._networks import ConditionalMLP
 
@@ -100,6 +104,30 @@ def test_gaussian_log_prob_matches_torch_distribution():
     mean, x = torch.randn(2, N_ROWS, N_FEATURES).double()
     expected = D.Normal(mean, likelihood.scale()).log_prob(x).sum(-1)
     torch.testing.assert_close(likelihood.log_prob(x, mean), expected)
+
+
+def test_heteroscedastic_gaussian_reads_a_mean_and_a_scale_per_row_from_the_decoder():
+    likelihood = HeteroscedasticGaussianLikelihood()
+    mean, raw_scale, x = torch.randn(3, N_ROWS, N_FEATURES).double()
+    params = torch.cat([mean, raw_scale], dim=-1)
+    scale = F.softplus(raw_scale + 0.5413) + likelihood.min_scale
+    expected = D.Normal(mean, scale).log_prob(x).sum(-1)
+    torch.testing.assert_close(likelihood.log_prob(x, params), expected)
+    torch.testing.assert_close(likelihood.mean(params), mean)
+    # A zero output is a unit scale, as Kingma's log-variance layer starts at zero.
+    _, unit = likelihood.split(torch.zeros(1, 2 * N_FEATURES))
+    torch.testing.assert_close(unit, torch.ones(1, N_FEATURES), atol=2e-3, rtol=0)
+
+
+def test_heteroscedastic_m2_decoder_gives_both_blocks_for_every_class(x):
+    torch.manual_seed(0)
+    module = M2Module(N_FEATURES, N_CLASSES, LATENT_DIM, (16,), "gaussian_heteroscedastic")
+    module = module.double()
+    assert module.decoder(torch.zeros(N_ROWS, N_CLASSES, LATENT_DIM).double()).shape == (
+        N_ROWS, N_CLASSES, 2 * N_FEATURES)
+    reconstruction, kl = module.neg_elbo_terms(x)
+    assert reconstruction.shape == kl.shape == (N_ROWS, N_CLASSES)
+    assert torch.isfinite(reconstruction).all()
 
 
 def test_enumeration_matches_a_loop_over_classes(module, x):

@@ -43,6 +43,18 @@ def test_image_rows_and_decoder_tail_keep_leading_axes():
     assert tail(torch.zeros(5, 3, tail.n_in())).shape == (5, 3, 144)
 
 
+def test_decoder_tail_gives_each_parameter_as_its_own_channels_last_block():
+    torch.manual_seed(0)
+    tail = ConvDecoderTail((12, 12, 3), n_params=2)
+    h = torch.randn(4, tail.n_in())
+    out = tail(h)
+    assert out.shape == (4, 2 * 432)
+    images = tail.deconvs(h.reshape(-1, *tail.small))  # (4, 2 * 3, 12, 12)
+    for p, block in enumerate(out.chunk(2, dim=-1)):
+        expected = images[:, 3 * p:3 * (p + 1)].permute(0, 2, 3, 1).reshape(4, -1)
+        torch.testing.assert_close(block, expected)
+
+
 def test_cnn_enumeration_matches_a_loop_over_classes():
     torch.manual_seed(0)
     module = M2Module(144, 3, 2, (16,), "bernoulli", network="cnn", image_shape=(12, 12, 1))
@@ -66,6 +78,28 @@ def test_cnn_estimators_fit_and_predict_on_images(Estimator):
     assert clf.transform(X).shape == (300, 4)
     X_new, _ = clf.sample(3, random_state=0)
     assert X_new.shape == (3, 144) and np.all((X_new >= 0) & (X_new <= 1))
+
+
+def test_cnn_classifier_alone_keeps_mlps_in_the_encoder_and_decoder():
+    X, y = load_digits(return_X_y=True)
+    X = np.pad(X[:300].reshape(-1, 8, 8) / 16.0, ((0, 0), (2, 2), (2, 2))).reshape(300, -1)
+    y_semi = make_semi_supervised(y[:300], 50, random_state=0)
+    clf = M2Classifier(**{**CNN, "network": "mlp"}, classifier_network="cnn").fit(X, y_semi)
+    module = clf.net_.module_
+    assert any(isinstance(m, nn.Conv2d) for m in module.encoder_y.modules())
+    assert not any(isinstance(m, nn.Conv2d) for m in module.encoder_z.modules())
+    assert not any(isinstance(m, nn.ConvTranspose2d) for m in module.decoder.modules())
+    assert clf.predict_proba(X).shape == (300, 10)
+    mlp_only = M2Classifier(**CNN, classifier_network="mlp").fit(X, y_semi).net_.module_
+    assert not any(isinstance(m, nn.Conv2d) for m in mlp_only.encoder_y.modules())
+    assert any(isinstance(m, nn.Conv2d) for m in mlp_only.encoder_z.modules())
+
+
+def test_cnn_classifier_needs_an_image_shape():
+    X = np.random.RandomState(0).rand(20, 144)
+    y = np.repeat([0, 1, -1, -1], 5)
+    with pytest.raises(ValueError, match="needs image_shape"):
+        M2Classifier(classifier_network="cnn", max_epochs=1).fit(X, y)
 
 
 def test_cnn_with_wrong_image_shape_names_the_problem():

@@ -23,6 +23,11 @@ MODELS = {
     "M1+M2": (lambda: StackedM1M2Classifier(m1=M1Classifier(**SMALL), **SMALL), X),
     "M1+M2-softplus": (lambda: StackedM1M2Classifier(
         m1=M1Classifier(**SMALL, activation="softplus"), activation="softplus", **SMALL), X),
+    "M1+M2-heteroscedastic": (lambda: StackedM1M2Classifier(
+        m1=M1Classifier(**SMALL), likelihood="gaussian_heteroscedastic", **SMALL), X),
+    "M2-cnn-heteroscedastic": (lambda: M2Classifier(
+        **SMALL, network="cnn", image_shape=(12, 12), likelihood="gaussian_heteroscedastic"),
+        X_IMAGES),
 }
 
 

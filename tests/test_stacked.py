@@ -94,3 +94,16 @@ def test_frozen_m1_is_reused_without_refitting(digits):
                                 max_epochs=1, random_state=0).fit(X_train, y_semi)
     assert clf.m1_.net_ is net
     assert clf.predict(X_train).shape == (len(X_train),)
+
+
+def test_heteroscedastic_likelihood_is_m2s_and_bernoulli_is_refused(digits):
+    X_train, y_semi = digits[:2]
+    m1 = M1Classifier(**{**M1_PARAMS, "max_epochs": 2}, random_state=0)
+    small = {**M2_PARAMS, "max_epochs": 2}
+    clf = StackedM1M2Classifier(m1=m1, likelihood="gaussian_heteroscedastic", **small,
+                                random_state=0).fit(X_train, y_semi)
+    assert clf.likelihood_ == "gaussian_heteroscedastic"
+    assert clf.net_.module_.decoder(torch.zeros(1, small["latent_dim"]), torch.tensor([0])
+                                    ).shape == (1, 2 * len(clf.latent_dims_))
+    with pytest.raises(ValueError, match="likelihood"):
+        StackedM1M2Classifier(m1=m1, likelihood="bernoulli").fit(X_train, y_semi)
