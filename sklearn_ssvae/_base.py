@@ -229,10 +229,14 @@ class BaseSemiSupervisedVAE(ClassifierMixin, TransformerMixin, BaseEstimator):
             raise ValueError(f"n_samples must be a positive int; got {n_samples!r}.")
         return torch.Generator().manual_seed(seed_from(random_state))
 
-    def _network_params(self, n_features):
-        """The module's ``network`` and checked ``image_shape``, as skorch net parameters."""
+    def _network_params(self, n_features, *networks):
+        """The module's ``network`` and checked ``image_shape``, as skorch net parameters.
+
+        ``networks`` are the estimator's other network choices (M2's ``classifier_network``):
+        any 'cnn' among them needs ``image_shape`` too.
+        """
         image_shape = None
-        if self.network == "cnn":
+        if "cnn" in (self.network, *networks):
             image_shape = check_image_shape(self.image_shape, n_features)
         return {"module__network": self.network, "module__image_shape": image_shape}
 

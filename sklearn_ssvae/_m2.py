@@ -7,13 +7,14 @@ import torch
 from scipy.special import softmax
 from sklearn.base import _fit_context
 from sklearn.model_selection import train_test_split
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseSemiSupervisedVAE, seed_from, unfitted_on_error
 from ._likelihoods import resolve_likelihood
 from ._loss import M2Objective
 from ._models import M2Module
 from ._net import ValidationAccuracy
+from ._networks import NETWORKS
 from ._validation import encode_semi_supervised
 
 
@@ -51,8 +52,14 @@ class M2Classifier(BaseSemiSupervisedVAE):
         image rows (see ``image_shape``): the Keras CIFAR-10 CNN for q(y|x); three conv
         layers with batch norm before q(z|x,y)'s dense layers (``hidden_sizes``); transposed
         convolutions after the decoder's.
+    classifier_network : {'mlp', 'cnn'} or None, default=None
+        The network of q(y|x) alone, over ``network``'s choice for it; None keeps
+        ``network``'s. ``network='mlp', classifier_network='cnn'`` puts the Keras CIFAR-10 CNN
+        on image rows in q(y|x) and keeps MLPs in q(z|x,y) and the decoder: the classifier
+        runs once per row, the enumerated encoder and decoder K times, so this costs far
+        less than ``network='cnn'``.
     image_shape : tuple of int or None, default=None
-        With ``network='cnn'``, how each row unflattens: (height, width) or (height, width,
+        With a 'cnn' network, how each row unflattens: (height, width) or (height, width,
         channels), channels last, as ``images.reshape(n, -1)`` flattens it. Height and width
         must be multiples of 4, at least 12.
     likelihood : {'auto', 'bernoulli', 'gaussian', 'gaussian_heteroscedastic'}, \
@@ -146,6 +153,7 @@ default='auto'
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "classifier_network": [StrOptions(set(NETWORKS)), None],
     }
 
     def __init__(
@@ -156,6 +164,7 @@ default='auto'
         activation="relu",
         alpha=0.1,
         network="mlp",
+        classifier_network=None,
         image_shape=None,
         likelihood="auto",
         max_epochs=100,
@@ -177,6 +186,7 @@ default='auto'
         self.activation = activation
         self.alpha = alpha
         self.network = network
+        self.classifier_network = classifier_network
         self.image_shape = image_shape
         self.likelihood = likelihood
         self.max_epochs = max_epochs
@@ -302,8 +312,9 @@ default='auto'
         return self.n_features_in_
 
     def _m2_network_params(self):
-        """The module's network and image shape."""
-        return self._network_params(self.n_features_in_)
+        """The module's networks and image shape."""
+        return {**self._network_params(self.n_features_in_, self.classifier_network),
+                "module__classifier_network": self.classifier_network}
 
     def predict_proba(self, X):
         """Class probabilities q(y|x).

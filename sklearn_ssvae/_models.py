@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._likelihoods import full_precision, make_likelihood
-from ._networks import ConditionalMLP, classifier_network, image_parts, mlp
+from ._networks import ConditionalMLP, encoder_y_network, image_parts, mlp
 
 
 def kl_standard_normal(mu, logvar):
@@ -115,14 +115,16 @@ class M2Module(nn.Module):
         (height, width, channels) of each row, for 'cnn'.
     activation : {'relu', 'softplus'}, default='relu'
         Of the dense hidden layers.
+    classifier_network : {'mlp', 'cnn'} or None, default=None
+        The network of q(y|x) alone; None: ``network``.
     """
 
     def __init__(self, n_features, n_classes, latent_dim, hidden_sizes, likelihood,
-                 network="mlp", image_shape=None, activation="relu"):
+                 network="mlp", image_shape=None, activation="relu", classifier_network=None):
         super().__init__()
         self.n_classes = n_classes
-        self.encoder_y = classifier_network(network, image_shape, n_features, hidden_sizes,
-                                            n_classes, activation)
+        self.encoder_y = encoder_y_network(classifier_network or network, image_shape,
+                                           n_features, hidden_sizes, n_classes, activation)
         self.likelihood = make_likelihood(likelihood, n_features)
         trunk, n_trunk_out, tail, n_tail_in = image_parts(
             network, image_shape, n_features, self.likelihood.n_params)

@@ -61,7 +61,8 @@ def check_image_shape(image_shape, n_features):
     tuple of int
     """
     if image_shape is None:
-        raise ValueError("network='cnn' needs image_shape=(height, width[, channels]).")
+        raise ValueError("network='cnn' (or M2's classifier_network='cnn') needs "
+                         "image_shape=(height, width[, channels]).")
     shape = tuple(int(s) for s in image_shape)
     if len(shape) == 2:
         shape = (*shape, 1)
@@ -203,8 +204,8 @@ def image_parts(network, image_shape, n_features, n_params=1):
     return trunk, trunk.n_out(), tail, tail.n_in()
 
 
-def classifier_network(network, image_shape, n_features, hidden_sizes, n_classes,
-                       activation="relu"):
+def encoder_y_network(network, image_shape, n_features, hidden_sizes, n_classes,
+                      activation="relu"):
     """q(y|x): an MLP on ``hidden_sizes`` (``activation``), or the Keras CIFAR-10 CNN."""
     if network == "mlp":
         return mlp(n_features, hidden_sizes, n_classes, activation)

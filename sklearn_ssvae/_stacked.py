@@ -89,7 +89,8 @@ precision, device, random_state, verbose, callbacks, accelerator
         **{
             name: constraint
             for name, constraint in M2Classifier._parameter_constraints.items()
-            if name not in ("likelihood", "network", "image_shape")  # M2 sees z1, not images
+            # M2 sees z1, not images
+            if name not in ("likelihood", "network", "classifier_network", "image_shape")
         },
         "likelihood": [StrOptions({"gaussian", "gaussian_heteroscedastic"})],
         "m1": [HasMethods(["fit", "transform", "inverse_transform"]), None],
