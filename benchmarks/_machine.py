@@ -8,6 +8,8 @@ from pathlib import Path
 
 import torch
 
+from sklearn_ssvae._base import native_cpu_bfloat16
+
 
 def machine():
     """CPU model and cores, GPU if any, software versions and the git commit, as a dict.
@@ -26,6 +28,11 @@ def machine():
     info = {
         "cpu": cpu,
         "cpu_cores": os.cpu_count(),
+        # "AMD EPYC" names machines of different generations: the vector instructions torch
+        # uses (AVX2 or AVX512) and native bfloat16 products tell them apart, and change speed
+        # severalfold.
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "cpu_native_bfloat16": native_cpu_bfloat16(),
         "torch_threads": torch.get_num_threads(),
         "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         "python": platform.python_version(),
@@ -38,6 +45,16 @@ def machine():
     info.update(numpy=numpy.__version__, sklearn=sklearn.__version__, skorch=skorch.__version__)
     info["git_commit"] = COMMIT_AT_START
     return info
+
+
+def describe(info):
+    """The machine in words for a results table: GPU or CPU, cores, CPU vector instructions
+    (where recorded; files written before they were have none) and torch's version."""
+    isa = ""
+    if "cpu_capability" in info:
+        bf16 = "native" if info["cpu_native_bfloat16"] else "no native"
+        isa = f" ({info['cpu_capability']}, {bf16} bfloat16)"
+    return f"{info['gpu'] or info['cpu']}, {info['cpu_cores']} cores{isa}, torch {info['torch']}"
 
 
 def git_commit():

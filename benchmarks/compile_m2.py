@@ -27,7 +27,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS, command_line, write_machine_result  # noqa: E402
-from _machine import machine  # noqa: E402
+from _machine import describe, machine  # noqa: E402
 from speed import N_LABELLED, build, mnist_rows, plain_epochs  # noqa: E402
 
 from sklearn_ssvae import M2Classifier  # noqa: E402
@@ -53,7 +53,7 @@ def run_worker(args):
 def markdown(result):
     m = result["machine"]
     lines = [
-        f"Machine: {m['gpu'] or m['cpu']}, {m['cpu_cores']} cores, torch {m['torch']}. "
+        f"Machine: {describe(m)}. "
         f"M2 (one hidden layer of 500, latent 50), plain loop, batch {result['batch_size']}, "
         f"{result['rows']} rows per epoch, {result['epochs']} epochs. `{result['command']}` at "
         f"commit {m['git_commit']}.", "",

@@ -32,7 +32,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS, command_line, write_machine_result  # noqa: E402
-from _machine import machine  # noqa: E402
+from _machine import describe, machine  # noqa: E402
 
 from sklearn_ssvae import M1Classifier, M2Classifier  # noqa: E402
 from sklearn_ssvae.datasets import make_semi_supervised  # noqa: E402
@@ -146,7 +146,7 @@ def markdown(result):
     """The results as Markdown."""
     m, big, g = result["machine"], result["large"], result["grid"]
     lines = [
-        f"Machine: {m['gpu'] or m['cpu']}, {m['cpu_cores']} cores, torch {m['torch']}.",
+        f"Machine: {describe(m)}.",
         "",
         f"{big['n_rows']:,} rows x 784 float32: X is {big['X_mib']:.0f} MiB.",
         "",

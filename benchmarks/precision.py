@@ -26,7 +26,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS, command_line, write_machine_result  # noqa: E402
-from _machine import machine  # noqa: E402
+from _machine import describe, machine  # noqa: E402
 from tables import SETTINGS, accuracy, make_model, plan, split  # noqa: E402
 from tables import parse_args as tables_parse_args  # noqa: E402
 
@@ -84,7 +84,7 @@ def markdown(result):
     m = result["machine"]
     lines = [
         "# M2 on MNIST: bfloat16 against float32 training", "",
-        f"Machine: {m['gpu'] or m['cpu']}, {m['cpu_cores']} cores; torch {m['torch']}. "
+        f"Machine: {describe(m)}. "
         f"`{result['command']}` at commit {m['git_commit']}; {result['epochs']} epochs, "
         f"{result['n_fit_rows']} fitting rows, {result['n_validation']} validation rows.", "",
         "| N | alpha | draw | precision | test accuracy | validation accuracy (final / best "

@@ -24,7 +24,7 @@ from torch.profiler import ProfilerActivity, profile
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS, command_line, write_machine_result  # noqa: E402
-from _machine import machine  # noqa: E402
+from _machine import describe, machine  # noqa: E402
 from speed import build, flops_per_row, matmul_gflops, mnist_rows, plain_epochs  # noqa: E402
 
 from sklearn_ssvae import M2Classifier  # noqa: E402
@@ -89,7 +89,7 @@ def markdown(result):
     """The profile as Markdown: the totals, then the operators above 0.5% of the time."""
     m, r = result["machine"], result
     lines = [
-        f"Machine: {m['gpu'] or m['cpu']}, {m['cpu_cores']} cores, torch {m['torch']}; "
+        f"Machine: {describe(m)}; "
         f"fp32 matmul {r['matmul_gflops']:.0f} GFLOP/s. M2 (one hidden layer of 500, latent "
         f"50), batch {r['batch_size']}, {r['rows']} rows, plain loop.",
         "",

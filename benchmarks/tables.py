@@ -65,7 +65,7 @@ from skorch import NeuralNetClassifier
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import FAST_M2, RESULTS, command_line, machine_result_stem, write_machine_result  # noqa: E402
-from _machine import machine  # noqa: E402
+from _machine import describe, machine  # noqa: E402
 
 from sklearn_ssvae import M1Classifier, M2Classifier, StackedM1M2Classifier  # noqa: E402
 from sklearn_ssvae._networks import keras_cifar10_cnn  # noqa: E402
@@ -398,6 +398,7 @@ def main(argv=None):
                 print(f"  -> test accuracy {result['test_accuracy']:.4f}", flush=True)
     run = {
         "command": command_line(argv), "git_commit": info["git_commit"],
+        "machine": describe(info),
         "methods": p["methods"], "plan": p, "n_fit_rows": len(X_fit), "n_test_rows": len(X_test),
         "feature_extractor": args.feature_extractor,
         "wall_seconds": time.perf_counter() - start,
@@ -547,7 +548,7 @@ def markdown(result):
     lines = [
         f"# {result['dataset']}: test accuracy by number of labels"
         f"{' (quick run: harness check, not results)' if result['quick'] else ''}", "",
-        f"Machine: {m['gpu'] or m['cpu']}, {m['cpu_cores']} cores; torch {m['torch']}.", "",
+        f"Machine: {describe(m)}.", "",
         "Test accuracy, mean ± sample standard deviation over label draws (draws in "
         "brackets). Each method's settings were chosen on labelled validation rows held out of "
         "the training set (the chosen values are in the JSON file); the test set was used "
@@ -585,7 +586,7 @@ def markdown(result):
             " (a grid setting's max_epochs overrides its method's)")
         lines.append(
             f"- {', '.join(NAMES[m] for m in methods)}: `{run['command']}` at commit "
-            f"{run['git_commit']}, {run['wall_seconds']:.0f} s in all; epochs "
+            f"{run['git_commit']}{on_machine(run)}, {run['wall_seconds']:.0f} s in all; epochs "
             f"{run['plan']['epochs']}{overridden}{grids}, "
             f"{run['plan']['n_validation']} validation rows, "
             f"{run['n_fit_rows']} fitting rows, {run['n_test_rows']} test rows.")
@@ -608,6 +609,11 @@ def markdown(result):
                   "downloaded on this machine; `--feature-extractor module:function` runs any "
                   "pretrained extractor a user supplies as the 'pretrained' row."]
     return "\n".join(lines) + "\n"
+
+
+def on_machine(run):
+    """' on <machine>' for a run that recorded its machine (runs before that did not)."""
+    return f" on {run['machine']}" if "machine" in run else ""
 
 
 def reused_choices(rows):

@@ -2,6 +2,7 @@
 
 import copy
 import functools
+import warnings
 from contextlib import contextmanager
 from numbers import Integral, Real
 
@@ -65,6 +66,23 @@ def seeded_torch(seed, device):
     with torch.random.fork_rng(devices=cuda_devices):
         torch.manual_seed(seed)
         yield
+
+
+def native_cpu_bfloat16():
+    """Whether this CPU multiplies bfloat16 matrices natively (AVX-512 BF16 or AMX)."""
+    return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+
+
+def warn_if_bfloat16_is_emulated(precision, device):
+    """Warn that ``precision='bfloat16'`` will be slow on a CPU that has to emulate it."""
+    if precision == "bfloat16" and torch.device(device).type == "cpu" \
+            and not native_cpu_bfloat16():
+        warnings.warn(
+            "precision='bfloat16' on a CPU without native bfloat16 products (AVX-512 BF16 or "
+            "AMX): torch emulates them, and training is likely several times slower than "
+            "with precision='float32'.",
+            UserWarning, stacklevel=4,
+        )
 
 
 class BaseSemiSupervisedVAE(ClassifierMixin, TransformerMixin, BaseEstimator):
@@ -177,6 +195,7 @@ class BaseSemiSupervisedVAE(ClassifierMixin, TransformerMixin, BaseEstimator):
             Further parameters of ``SemiSupervisedNet`` (a batch iterator, say).
         """
         device = resolve_device(self.device)
+        warn_if_bfloat16_is_emulated(self.precision, device)
         # Two seeds: one for the batch shuffles, one for the weights and the noise.
         shuffle_seed, seed = check_random_state(self.random_state).randint(
             np.iinfo(np.int32).max, size=2).tolist()

@@ -243,3 +243,17 @@ def test_model_pickled_on_cuda_loads_on_cpu(fitted, blobs):
     assert torch.device(loaded.net_.device).type == "cpu"
     assert all(p.device.type == "cpu" for p in loaded.net_.module_.parameters())
     np.testing.assert_allclose(loaded.predict_proba(X), expected)
+
+
+@pytest.mark.parametrize(("precision", "native", "warns"), [
+    ("bfloat16", False, True), ("bfloat16", True, False), ("float32", False, False)])
+def test_bfloat16_on_a_cpu_that_emulates_it_warns(blobs, monkeypatch, precision, native, warns):
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: native)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    X, y_semi, _ = blobs
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        M2Classifier(**{**SMALL, "max_epochs": 1}, precision=precision, device="cpu").fit(
+            X, y_semi)
+    emulated = [w for w in caught if "without native bfloat16" in str(w.message)]
+    assert len(emulated) == warns
