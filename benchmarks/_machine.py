@@ -52,8 +52,8 @@ def describe(info):
     (where recorded; files written before they were have none) and torch's version."""
     isa = ""
     if "cpu_capability" in info:
-        bf16 = "native" if info["cpu_native_bfloat16"] else "no native"
-        isa = f" ({info['cpu_capability']}, {bf16} bfloat16)"
+        bf16 = {True: "native", False: "no native", None: "unknown"}[info["cpu_native_bfloat16"]]
+        isa = f" (CPU: {info['cpu_capability']}, {bf16} CPU bfloat16)"
     return f"{info['gpu'] or info['cpu']}, {info['cpu_cores']} cores{isa}, torch {info['torch']}"
 
 

@@ -398,7 +398,7 @@ def main(argv=None):
                 print(f"  -> test accuracy {result['test_accuracy']:.4f}", flush=True)
     run = {
         "command": command_line(argv), "git_commit": info["git_commit"],
-        "machine": describe(info),
+        "machine": info,
         "methods": p["methods"], "plan": p, "n_fit_rows": len(X_fit), "n_test_rows": len(X_test),
         "feature_extractor": args.feature_extractor,
         "wall_seconds": time.perf_counter() - start,
@@ -613,7 +613,7 @@ def markdown(result):
 
 def on_machine(run):
     """' on <machine>' for a run that recorded its machine (runs before that did not)."""
-    return f" on {run['machine']}" if "machine" in run else ""
+    return f" on {describe(run['machine'])}" if "machine" in run else ""
 
 
 def reused_choices(rows):

@@ -2,6 +2,7 @@
 
 import copy
 import functools
+import platform
 import warnings
 from contextlib import contextmanager
 from numbers import Integral, Real
@@ -69,14 +70,21 @@ def seeded_torch(seed, device):
 
 
 def native_cpu_bfloat16():
-    """Whether this CPU multiplies bfloat16 matrices natively (AVX-512 BF16 or AMX)."""
-    return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+    """Whether this CPU multiplies bfloat16 matrices natively: True or False on x86 (AVX-512
+    BF16 or AMX), None (not known) on other processors."""
+    if platform.machine().lower() not in ("x86_64", "amd64", "i386", "i686"):
+        return None
+
+    def probe(name):  # torch's private CPU probes; a torch without one counts as "no"
+        return bool(getattr(torch.cpu, name, lambda: False)())
+
+    return probe("_is_avx512_bf16_supported") or probe("_is_amx_tile_supported")
 
 
 def warn_if_bfloat16_is_emulated(precision, device):
-    """Warn that ``precision='bfloat16'`` will be slow on a CPU that has to emulate it."""
+    """Warn that ``precision='bfloat16'`` will be slow on an x86 CPU that has to emulate it."""
     if precision == "bfloat16" and torch.device(device).type == "cpu" \
-            and not native_cpu_bfloat16():
+            and native_cpu_bfloat16() is False:
         warnings.warn(
             "precision='bfloat16' on a CPU without native bfloat16 products (AVX-512 BF16 or "
             "AMX): torch emulates them, and training is likely several times slower than "

@@ -17,7 +17,7 @@ from torch import nn
 from torch.autograd.function import once_differentiable
 
 LIKELIHOODS = ("bernoulli", "gaussian", "gaussian_heteroscedastic")
-UNIT_SCALE = 0.5413  # softplus(UNIT_SCALE) = 1: the raw scale that starts a Gaussian at unit scale
+RAW_UNIT_SCALE = 0.5413  # softplus(RAW_UNIT_SCALE) is 1 to 4 decimals: the raw scale of scale 1
 
 
 def full_precision(t):
@@ -95,7 +95,7 @@ class GaussianLikelihood(nn.Module):
     def __init__(self, n_features, min_scale=1e-3):
         super().__init__()
         self.min_scale = min_scale
-        self.raw_scale = nn.Parameter(torch.full((n_features,), UNIT_SCALE))
+        self.raw_scale = nn.Parameter(torch.full((n_features,), RAW_UNIT_SCALE))
 
     def scale(self):
         """Per-feature standard deviation."""
@@ -113,10 +113,11 @@ class GaussianLikelihood(nn.Module):
 class HeteroscedasticGaussianLikelihood(nn.Module):
     """p(x|.) = N(mean, diag(scale^2)) with mean and scale both given by the decoder.
 
-    Kingma's Gaussian p(x|y,z) (the M2 of his M1+M2 models z1 this way): the decoder's output
-    for a row is ``[mean, raw_scale]``, n_features each, and the scale is
-    ``softplus(raw_scale + UNIT_SCALE) + min_scale``, 1 at a zero output (his log-variance
-    layer also starts at zero), and floored like :class:`GaussianLikelihood`'s.
+    As in Kingma's code, where the M2 of M1+M2 models z1 this way, the decoder gives a
+    spread for every row and feature; his output is a log-variance, ours a raw scale. The
+    decoder's output for a row is ``[mean, raw_scale]``, n_features each, and the scale is
+    ``softplus(raw_scale + RAW_UNIT_SCALE) + min_scale``: 1 at a zero output, and floored
+    like :class:`GaussianLikelihood`'s (a log-variance has no floor).
 
     Parameters
     ----------
@@ -133,7 +134,7 @@ class HeteroscedasticGaussianLikelihood(nn.Module):
     def split(self, params):
         """Mean and scale from the decoder's output ``params`` (last axis 2 * n_features)."""
         mean, raw_scale = full_precision(params).chunk(2, dim=-1)
-        return mean, F.softplus(raw_scale + UNIT_SCALE) + self.min_scale
+        return mean, F.softplus(raw_scale + RAW_UNIT_SCALE) + self.min_scale
 
     def log_prob(self, x, params):
         """Sum over features of log N(x; mean, scale^2), broadcasting over class axes."""

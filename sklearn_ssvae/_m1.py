@@ -70,7 +70,7 @@ class M1Classifier(BaseSemiSupervisedVAE):
 default='auto'
         p(x|z); 'auto' is Bernoulli when every value of X lies in [0, 1], else 'gaussian'
         (a learnt scale per feature). 'gaussian_heteroscedastic' has the decoder give a
-        scale for every row and feature (Kingma's Gaussian).
+        scale for every row and feature (as Kingma's Gaussian does).
     max_epochs : int, default=100
         Passes over the data when training the VAE.
     batch_size : int, default=256
@@ -106,7 +106,7 @@ default='auto'
     n_features_in_ : int
         Number of features seen in ``fit``.
     likelihood_ : str
-        The likelihood used.
+        The likelihood used: 'bernoulli', 'gaussian' or 'gaussian_heteroscedastic'.
     net_ : skorch.NeuralNet
         The trained VAE; ``net_.module_`` holds its networks.
     classifier_ : classifier

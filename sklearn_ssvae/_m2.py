@@ -41,10 +41,11 @@ class M2Classifier(BaseSemiSupervisedVAE):
     latent_dim : int, default=50
         Size of z.
     hidden_sizes : tuple of int, default=(500,)
-        Hidden layers of encoder_y, encoder_z and (reversed) the decoder.
+        Hidden layers of encoder_y, encoder_z and (reversed) the decoder; a CNN encoder_y
+        has its own dense layer and ignores them.
     activation : {'relu', 'softplus'}, default='relu'
-        Of the dense hidden layers (convolutional layers stay ReLU); Kingma's networks used
-        softplus.
+        Of the dense hidden layers (convolutional layers, and a CNN encoder_y, stay ReLU);
+        Kingma's networks used softplus.
     alpha : float, default=0.1
         Weight of the classification term (see above).
     network : {'mlp', 'cnn'}, default='mlp'
@@ -57,7 +58,7 @@ class M2Classifier(BaseSemiSupervisedVAE):
         ``network``'s. ``network='mlp', classifier_network='cnn'`` puts the Keras CIFAR-10 CNN
         on image rows in q(y|x) and keeps MLPs in q(z|x,y) and the decoder: the classifier
         runs once per row, the enumerated encoder and decoder K times, so this costs far
-        less than ``network='cnn'``.
+        less than ``network='cnn'``. ``image_shape`` is checked as for ``network='cnn'``.
     image_shape : tuple of int or None, default=None
         With a 'cnn' network, how each row unflattens: (height, width) or (height, width,
         channels), channels last, as ``images.reshape(n, -1)`` flattens it. Height and width
@@ -67,7 +68,7 @@ default='auto'
         p(x|y,z). 'auto' is Bernoulli when every value of X lies in [0, 1] (images scaled to
         [0, 1]) and 'gaussian', a Gaussian with a learnt per-feature scale, otherwise
         (standardise the features first). 'gaussian_heteroscedastic' has the decoder give a
-        scale for every row and feature as well as the mean (Kingma's Gaussian).
+        scale for every row and feature as well as the mean (as Kingma's Gaussian does).
     max_epochs : int, default=100
         Passes over the training data.
     batch_size : int, default=256

@@ -104,7 +104,7 @@ class SemiSupervisedNet(NeuralNet):
                 f"The training loss became {loss_value} at epoch {len(self.history)}; "
                 "training stopped before the step that would have spoilt the weights. "
                 "Try a smaller learning rate, or check X for extreme values (standardise "
-                "features for likelihood='gaussian'). The estimator is left unfitted."
+                "features for a Gaussian likelihood). The estimator is left unfitted."
             )
 
     def backward(self, loss):

@@ -61,8 +61,8 @@ def check_image_shape(image_shape, n_features):
     tuple of int
     """
     if image_shape is None:
-        raise ValueError("network='cnn' (or M2's classifier_network='cnn') needs "
-                         "image_shape=(height, width[, channels]).")
+        raise ValueError("The CNNs (a 'cnn' network) need image_shape=(height, width[, "
+                         "channels]).")
     shape = tuple(int(s) for s in image_shape)
     if len(shape) == 2:
         shape = (*shape, 1)

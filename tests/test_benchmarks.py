@@ -196,3 +196,17 @@ def test_the_recorded_command_gives_back_its_arguments():
     argv = ["--m1", '{"activation": "softplus"}', "--grid", "m2=[{\"alpha\": 1}]"]
     assert shlex.split(command_line(argv))[2:] == argv
     assert shlex.split(command_line([]))[2:] == []
+
+
+def test_machine_description_names_the_cpu_instructions_where_recorded():
+    sys.path.insert(0, str(BENCHMARKS))
+    from _machine import describe
+
+    old = {"cpu": "AMD EPYC", "cpu_cores": 2, "gpu": None, "torch": "2.13.0+cpu"}
+    assert describe(old) == "AMD EPYC, 2 cores, torch 2.13.0+cpu"
+    new = {**old, "cpu_capability": "AVX2", "cpu_native_bfloat16": False}
+    assert describe(new) == ("AMD EPYC, 2 cores (CPU: AVX2, no native CPU bfloat16), "
+                             "torch 2.13.0+cpu")
+    tables = _tables()
+    assert tables.on_machine({"command": "..."}) == ""
+    assert tables.on_machine({"machine": new}) == f" on {describe(new)}"

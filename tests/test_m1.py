@@ -74,3 +74,16 @@ def test_sample_labels_are_predictions(fitted):
 def test_inverse_transform_checks_shape(fitted):
     with pytest.raises(ValueError, match="shape"):
         fitted.inverse_transform(np.zeros((2, 3)))
+
+
+@pytest.mark.parametrize("network", [{}, {"network": "cnn", "image_shape": (12, 12)}])
+def test_heteroscedastic_gaussian_decodes_to_one_value_per_feature(network):
+    rng = np.random.RandomState(0)
+    X = rng.randn(120, 144).astype(np.float32)
+    y = np.where(np.arange(120) < 30, np.arange(120) % 3, -1)
+    clf = M1Classifier(likelihood="gaussian_heteroscedastic", latent_dim=2, hidden_sizes=(8,),
+                       max_epochs=2, random_state=0, **network).fit(X, y)
+    assert clf.likelihood_ == "gaussian_heteroscedastic"
+    assert clf.inverse_transform(clf.transform(X[:5])).shape == (5, 144)
+    assert clf.sample(3, random_state=0)[0].shape == (3, 144)
+    assert np.isfinite(clf.score_samples(X[:5])).all()

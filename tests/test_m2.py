@@ -245,9 +245,12 @@ def test_model_pickled_on_cuda_loads_on_cpu(fitted, blobs):
     np.testing.assert_allclose(loaded.predict_proba(X), expected)
 
 
-@pytest.mark.parametrize(("precision", "native", "warns"), [
-    ("bfloat16", False, True), ("bfloat16", True, False), ("float32", False, False)])
-def test_bfloat16_on_a_cpu_that_emulates_it_warns(blobs, monkeypatch, precision, native, warns):
+@pytest.mark.parametrize(("precision", "processor", "native", "warns"), [
+    ("bfloat16", "x86_64", False, True), ("bfloat16", "x86_64", True, False),
+    ("float32", "x86_64", False, False), ("bfloat16", "aarch64", False, False)])
+def test_bfloat16_on_a_cpu_that_emulates_it_warns(blobs, monkeypatch, precision, processor,
+                                                  native, warns):
+    monkeypatch.setattr("platform.machine", lambda: processor)
     monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: native)
     monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
     X, y_semi, _ = blobs

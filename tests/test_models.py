@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from torch import distributions as D
 
 from sklearn_ssvae._likelihoods import (
+    RAW_UNIT_SCALE,
     BernoulliLikelihood,
     GaussianLikelihood,
     HeteroscedasticGaussianLikelihood,
@@ -110,11 +111,11 @@ def test_heteroscedastic_gaussian_reads_a_mean_and_a_scale_per_row_from_the_deco
     likelihood = HeteroscedasticGaussianLikelihood()
     mean, raw_scale, x = torch.randn(3, N_ROWS, N_FEATURES).double()
     params = torch.cat([mean, raw_scale], dim=-1)
-    scale = F.softplus(raw_scale + 0.5413) + likelihood.min_scale
+    scale = F.softplus(raw_scale + RAW_UNIT_SCALE) + likelihood.min_scale
     expected = D.Normal(mean, scale).log_prob(x).sum(-1)
     torch.testing.assert_close(likelihood.log_prob(x, params), expected)
     torch.testing.assert_close(likelihood.mean(params), mean)
-    # A zero output is a unit scale, as Kingma's log-variance layer starts at zero.
+    # A zero output is a unit scale.
     _, unit = likelihood.split(torch.zeros(1, 2 * N_FEATURES))
     torch.testing.assert_close(unit, torch.ones(1, N_FEATURES), atol=2e-3, rtol=0)
 

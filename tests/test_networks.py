@@ -18,7 +18,7 @@ CNN = dict(network="cnn", image_shape=(12, 12), latent_dim=4, hidden_sizes=(32,)
 @pytest.mark.parametrize(
     "image_shape, n_features, match",
     [
-        (None, 64, "needs image_shape"),
+        (None, 64, "need image_shape"),
         ((8, 8), 65, "holds 64 values"),
         ((6, 6), 36, "multiples of 4"),
         ((8, 8), 64, "at least 12"),
@@ -98,7 +98,7 @@ def test_cnn_classifier_alone_keeps_mlps_in_the_encoder_and_decoder():
 def test_cnn_classifier_needs_an_image_shape():
     X = np.random.RandomState(0).rand(20, 144)
     y = np.repeat([0, 1, -1, -1], 5)
-    with pytest.raises(ValueError, match="needs image_shape"):
+    with pytest.raises(ValueError, match="need image_shape"):
         M2Classifier(classifier_network="cnn", max_epochs=1).fit(X, y)
 
 

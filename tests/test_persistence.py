@@ -25,6 +25,8 @@ MODELS = {
         m1=M1Classifier(**SMALL, activation="softplus"), activation="softplus", **SMALL), X),
     "M1+M2-heteroscedastic": (lambda: StackedM1M2Classifier(
         m1=M1Classifier(**SMALL), likelihood="gaussian_heteroscedastic", **SMALL), X),
+    "M2-cnn-classifier": (lambda: M2Classifier(**SMALL, classifier_network="cnn",
+                                               image_shape=(12, 12)), X_IMAGES),
     "M2-cnn-heteroscedastic": (lambda: M2Classifier(
         **SMALL, network="cnn", image_shape=(12, 12), likelihood="gaussian_heteroscedastic"),
         X_IMAGES),
