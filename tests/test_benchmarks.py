@@ -34,7 +34,7 @@ def test_quick_mnist_table(tmp_path):
     (json_path,) = tmp_path.glob("tables-mnist-*-quick.json")
     run = json.loads(json_path.read_text())
     methods = {row["method"] for row in run["rows"]}
-    assert methods == {"pca_svm", "cnn", "label_spreading", "m1", "m2", "m1m2"}
+    assert methods == {"pca_svm", "cnn", "label_spreading", "m1", "m2", "m2_cnnq", "m1m2"}
     for row in run["rows"]:
         # The chosen settings are the best on validation, and were scored on the test set.
         assert row["validation_accuracy"] == max(a for _, a in
@@ -42,7 +42,9 @@ def test_quick_mnist_table(tmp_path):
         assert 0 <= row["test_accuracy"] <= 1
     assert json_path.with_suffix(".md").read_text().startswith("# mnist")
     assert json_path.with_suffix(".png").stat().st_size > 0
-    assert {t["method"] for t in run["targets"]} == {"m2", "m1m2"}
+    assert {t["method"] for t in run["targets"]} == {"m2", "m2_cnnq", "m1m2"}
+    (cnnq,) = [r for r in run["rows"] if r["method"] == "m2_cnnq"]
+    assert run["runs"][cnnq["run"]]["plan"]["m2_cnnq"]["classifier_network"] == "cnn"
 
 
 def test_quick_m2_profile(tmp_path):
@@ -210,3 +212,10 @@ def test_machine_description_names_the_cpu_instructions_where_recorded():
     tables = _tables()
     assert tables.on_machine({"command": "..."}) == ""
     assert tables.on_machine({"machine": new}) == f" on {describe(new)}"
+
+
+def test_a_method_not_set_up_for_the_dataset_is_refused(capsys):
+    tables = _tables()
+    with pytest.raises(SystemExit):
+        tables.parse_args(["--dataset", "cifar10", "--methods", "m2_cnnq"])
+    assert "m2_cnnq: not set up for cifar10" in capsys.readouterr().err
