@@ -3,7 +3,6 @@
 import copy
 import functools
 import platform
-import warnings
 from contextlib import contextmanager
 from numbers import Integral, Real
 
@@ -18,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from ._likelihoods import LIKELIHOODS
 from ._net import SemiSupervisedNet, as_float_tensor, check_finite_weights, progress_callbacks
 from ._networks import ACTIVATIONS, NETWORKS, check_image_shape
-from ._validation import labelled_rows
+from ._validation import labelled_rows, warn_user
 
 # Noise shared by every row in score_samples, so that a row's bound does not depend on its batch.
 _SCORE_SEED = 0
@@ -85,11 +84,10 @@ def warn_if_bfloat16_is_emulated(precision, device):
     """Warn that ``precision='bfloat16'`` will be slow on an x86 CPU that has to emulate it."""
     if precision == "bfloat16" and torch.device(device).type == "cpu" \
             and native_cpu_bfloat16() is False:
-        warnings.warn(
+        warn_user(
             "precision='bfloat16' on a CPU without native bfloat16 products (AVX-512 BF16 or "
             "AMX): torch emulates them, and training is likely several times slower than "
             "with precision='float32'.",
-            UserWarning, stacklevel=4,
         )
 
 

@@ -6,7 +6,6 @@ module and a batch and returns the loss with its parts; the net records those pa
 so that skorch's epoch table shows them.
 """
 
-import warnings
 
 import numpy as np
 import torch
@@ -16,6 +15,7 @@ from skorch.dataset import unpack_data
 from skorch.utils import to_device
 
 from ._batching import SemiSupervisedBatches
+from ._validation import warn_user
 from .callbacks import StopTraining
 
 
@@ -70,13 +70,12 @@ class SemiSupervisedNet(NeuralNet):
             raise
         except KeyboardInterrupt:
             done = sum("dur" in epoch for epoch in self.history)  # epochs timed to the end
-            warnings.warn(
+            warn_user(
                 f"Training was interrupted (KeyboardInterrupt) after {done} complete "
                 f"epoch(s) of {epochs or self.max_epochs}; the model keeps the weights of "
                 "the last completed training step (with early stopping, of the best epoch) "
                 "and is usable, but only partly trained.",
                 TrainingInterruptedWarning,
-                stacklevel=2,
             )
             raise
 

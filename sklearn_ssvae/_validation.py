@@ -1,11 +1,31 @@
 """Checks on semi-supervised targets, shared by every estimator."""
 
+import os
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
+import sklearn
+import skorch
 from sklearn.utils.multiclass import check_classification_targets
 
 UNLABELLED = -1
+# Code a warning should not point into: ours, and the libraries that call our fit.
+_LIBRARY_DIRS = tuple(f"{Path(file).parent}{os.sep}"
+                      for file in (__file__, sklearn.__file__, skorch.__file__))
+
+
+def warn_user(message, category=UserWarning):
+    """``warnings.warn`` pointing at the first caller outside this package, sklearn and skorch.
+
+    A fixed ``stacklevel`` points into the package as soon as the call comes through
+    sklearn's ``fit`` wrapper, a ``Pipeline`` or ``GridSearchCV``.
+    """
+    frame, level = sys._getframe(1), 2  # level 2: warn_user's caller
+    while frame is not None and frame.f_code.co_filename.startswith(_LIBRARY_DIRS):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
 
 
 def unlabelled_mask(y):
@@ -56,7 +76,7 @@ def encode_semi_supervised(y):
             "is needed to learn the classes."
         )
     if not unlabelled.any():
-        warnings.warn("y contains no unlabeled samples", UserWarning, stacklevel=3)
+        warn_user("y contains no unlabeled samples")
     try:
         check_classification_targets(y_labelled)
         classes, y_index = np.unique(y_labelled, return_inverse=True)

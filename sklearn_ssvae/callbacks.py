@@ -7,10 +7,11 @@
 """
 
 import os
-import warnings
 from contextlib import suppress
 
 from skorch.callbacks import Checkpoint as _SkorchCheckpoint
+
+from ._validation import warn_user
 
 
 class StopTraining(KeyboardInterrupt):
@@ -64,9 +65,8 @@ class Checkpoint(_SkorchCheckpoint):
         except Exception as error:  # noqa: BLE001 - reported, and training goes on
             with suppress(OSError):
                 os.remove(temporary)
-            warnings.warn(
+            warn_user(
                 f"Could not write the {log_name} checkpoint to {f}: "
                 f"{type(error).__name__}: {error}. The previous checkpoint file is unchanged.",
                 RuntimeWarning,
-                stacklevel=2,
             )

@@ -16,7 +16,6 @@ and are not saved; a loaded model predicts, transforms and samples as the saved 
 
 import hashlib
 import json
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -25,6 +24,8 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
+
+from ._validation import warn_user
 
 FORMAT = "sklearn_ssvae/1"
 
@@ -155,8 +156,7 @@ def _params(estimator, prefix, tensors):
             unfitted["params"] = _params(value, prefix, tensors)
             params[key] = unfitted
         elif key in ("callbacks", "random_state", "accelerator"):
-            warnings.warn(f"{key}={value!r} cannot be saved and is saved as None.",
-                          UserWarning, stacklevel=4)
+            warn_user(f"{key}={value!r} cannot be saved and is saved as None.")
             params[key] = None
         else:
             raise TypeError(f"save cannot store the parameter {key}={value!r} as JSON.")

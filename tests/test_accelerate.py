@@ -45,8 +45,9 @@ def test_accelerated_model_pickles_clones_and_saves(digits, tmp_path):
     expected = clf.predict_proba(X)
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(clf)).predict_proba(X), expected)
     assert clone(clf).get_params()["accelerator"] is not None
-    with pytest.warns(UserWarning, match="accelerator=.* cannot be saved"):
+    with pytest.warns(UserWarning, match="accelerator=.* cannot be saved") as caught:
         persistence.save(clf, tmp_path / "model.safetensors")
+    assert caught[0].filename == __file__
     loaded = persistence.load(tmp_path / "model.safetensors")
     assert loaded.accelerator is None
     np.testing.assert_array_equal(loaded.predict_proba(X), expected)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import make_pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from sklearn_ssvae import M1Classifier, M2Classifier
@@ -103,10 +104,14 @@ def test_fit_refuses_bad_input(cls, case, X, y, params, error, message):
 @pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda c: c.__name__)
 @pytest.mark.parametrize(("case", "X", "y", "warning", "message"), FIT_WARNINGS,
                          ids=[row[0] for row in FIT_WARNINGS])
-def test_fit_warns(cls, case, X, y, warning, message):
-    with pytest.warns(warning, match=re.escape(message)):
-        clf = small(cls).fit(X, y)
+@pytest.mark.parametrize("in_pipeline", [False, True], ids=["fit", "Pipeline.fit"])
+def test_fit_warns(cls, case, X, y, warning, message, in_pipeline):
+    clf = make_pipeline(small(cls)) if in_pipeline else small(cls)
+    with pytest.warns(warning, match=re.escape(message)) as caught:
+        clf.fit(X, y)
     assert set(clf.predict(X)) <= {0, 1}
+    # The warning points at the user's line (this file), not into the package or sklearn.
+    assert [w.filename for w in caught if issubclass(w.category, warning)] == [__file__]
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda c: c.__name__)

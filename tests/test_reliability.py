@@ -49,8 +49,10 @@ def ctrl_c_raises():
 @pytest.mark.parametrize("cls", [M1Classifier, M2Classifier], ids=lambda c: c.__name__)
 def test_ctrl_c_keeps_a_usable_model_and_says_so(cls, ctrl_c_raises):
     clf = cls(max_epochs=5, callbacks=[RaiseAt(3, "SIGINT")], **SMALL)
-    with pytest.warns(TrainingInterruptedWarning, match=r"after 2 complete epoch\(s\) of 5"):
+    with pytest.warns(TrainingInterruptedWarning,
+                      match=r"after 2 complete epoch\(s\) of 5") as caught:
         clf.fit(X, Y)
+    assert caught[0].filename == __file__
     assert len(clf.net_.history) == 3
     assert all(torch.isfinite(p).all() for p in clf.net_.module_.parameters())
     assert clf.predict(X).shape == (len(X),)
