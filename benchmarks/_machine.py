@@ -58,7 +58,11 @@ def describe(info):
 
 
 def git_commit():
-    """The checked-out commit, '+dirty' if tracked files differ from it; None outside git."""
+    """The checked-out commit, '+dirty' if tracked files differ from it; None outside git.
+
+    Files under ``benchmarks/results/`` do not count: a run that follows another rewrites the
+    results file the first one left, which is data, not the code the run executes.
+    """
     root = Path(__file__).resolve().parent.parent
 
     def git(*args):
@@ -67,7 +71,8 @@ def git_commit():
 
     try:
         commit = git("rev-parse", "HEAD")
-        return commit + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
+        return commit + ("+dirty" if git("status", "--porcelain", "--untracked-files=no", "--",
+                                                ".", ":(exclude)benchmarks/results") else "")
     except (OSError, subprocess.CalledProcessError):
         return None
 
