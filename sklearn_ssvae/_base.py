@@ -254,15 +254,17 @@ class BaseSemiSupervisedVAE(ClassifierMixin, TransformerMixin, BaseEstimator):
             raise ValueError(f"n_samples must be a positive int; got {n_samples!r}.")
         return torch.Generator().manual_seed(seed_from(random_state))
 
-    def _network_params(self, n_features, *networks):
+    def _network_params(self, n_features, classifier_network=None):
         """The module's ``network`` and checked ``image_shape``, as skorch net parameters.
 
-        ``networks`` are the estimator's other network choices (M2's ``classifier_network``):
-        any 'cnn' among them needs ``image_shape`` too.
+        ``classifier_network`` is q(y|x)'s network where the module has one (M2), None where
+        it has none (M1); a 'cnn' there or in ``network`` needs ``image_shape``.
         """
         image_shape = None
-        if "cnn" in (self.network, *networks):
-            image_shape = check_image_shape(self.image_shape, n_features)
+        conv_autoencoder, conv_classifier = self.network == "cnn", classifier_network == "cnn"
+        if conv_autoencoder or conv_classifier:
+            image_shape = check_image_shape(self.image_shape, n_features, conv_autoencoder,
+                                            conv_classifier)
         return {"module__network": self.network, "module__image_shape": image_shape}
 
     def _check_hidden_sizes(self):

@@ -65,7 +65,7 @@ class M1Classifier(BaseSemiSupervisedVAE):
     image_shape : tuple of int or None, default=None
         With ``network='cnn'``, how each row unflattens: (height, width) or (height, width,
         channels), channels last, as ``images.reshape(n, -1)`` flattens it. Height and width
-        must be multiples of 4, at least 12.
+        must be multiples of 4.
     likelihood : {'auto', 'bernoulli', 'gaussian', 'gaussian_heteroscedastic'}, \
 default='auto'
         p(x|z); 'auto' is Bernoulli when every value of X lies in [0, 1], else 'gaussian'

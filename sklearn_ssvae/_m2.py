@@ -58,11 +58,11 @@ class M2Classifier(BaseSemiSupervisedVAE):
         ``network``'s. ``network='mlp', classifier_network='cnn'`` puts the Keras CIFAR-10 CNN
         on image rows in q(y|x) and keeps MLPs in q(z|x,y) and the decoder: the classifier
         runs once per row, the enumerated encoder and decoder K times, so this costs far
-        less than ``network='cnn'``. ``image_shape`` is checked as for ``network='cnn'``.
+        less than ``network='cnn'``.
     image_shape : tuple of int or None, default=None
         With a 'cnn' network, how each row unflattens: (height, width) or (height, width,
         channels), channels last, as ``images.reshape(n, -1)`` flattens it. Height and width
-        must be multiples of 4, at least 12.
+        must be multiples of 4 for ``network='cnn'`` and at least 10 for a CNN q(y|x).
     likelihood : {'auto', 'bernoulli', 'gaussian', 'gaussian_heteroscedastic'}, \
 default='auto'
         p(x|y,z). 'auto' is Bernoulli when every value of X lies in [0, 1] (images scaled to
@@ -314,7 +314,8 @@ default='auto'
 
     def _m2_network_params(self):
         """The module's networks and image shape."""
-        return {**self._network_params(self.n_features_in_, self.classifier_network),
+        classifier_network = self.classifier_network or self.network
+        return {**self._network_params(self.n_features_in_, classifier_network),
                 "module__classifier_network": self.classifier_network}
 
     def predict_proba(self, X):

@@ -47,14 +47,20 @@ def mlp(n_in, hidden_sizes, n_out, activation="relu"):
     return nn.Sequential(*layers)
 
 
-def check_image_shape(image_shape, n_features):
-    """``image_shape`` as (height, width, channels), checked against ``n_features``.
+def check_image_shape(image_shape, n_features, conv_autoencoder=True, conv_classifier=True):
+    """``image_shape`` as (height, width, channels), checked against ``n_features`` and the CNNs.
 
     Parameters
     ----------
     image_shape : tuple of int
         (height, width) or (height, width, channels).
     n_features : int
+    conv_autoencoder : bool, default=True
+        Whether the encoder and decoder are CNNs: the encoder halves the image twice and the
+        decoder doubles it back, so height and width must be multiples of 4.
+    conv_classifier : bool, default=True
+        Whether q(y|x) is the Keras CNN: its two unpadded convolutions and two poolings need
+        height and width of at least 10.
 
     Returns
     -------
@@ -77,10 +83,15 @@ def check_image_shape(image_shape, n_features):
             f"{n_features} features per row."
         )
     height, width, _ = shape
-    if height % 4 or width % 4 or height < 12 or width < 12:
+    if conv_autoencoder and (height % 4 or width % 4):
         raise ValueError(
-            f"The CNNs halve the image twice: height and width must be multiples of 4 and at "
-            f"least 12; got {height}x{width}."
+            f"The CNN encoder halves the image twice and the decoder doubles it back: height "
+            f"and width must be multiples of 4; got {height}x{width}."
+        )
+    if conv_classifier and (height < 10 or width < 10):
+        raise ValueError(
+            f"The CNN q(y|x) (the Keras CIFAR-10 CNN) needs height and width of at least 10; "
+            f"got {height}x{width}. Use classifier_network='mlp' for smaller images."
         )
     return shape
 

@@ -21,13 +21,44 @@ CNN = dict(network="cnn", image_shape=(12, 12), latent_dim=4, hidden_sizes=(32,)
         (None, 64, "need image_shape"),
         ((8, 8), 65, "holds 64 values"),
         ((6, 6), 36, "multiples of 4"),
-        ((8, 8), 64, "at least 12"),
+        ((8, 8), 64, "at least 10"),
         ((8,), 8, "height, width"),
     ],
 )
 def test_bad_image_shapes_are_refused(image_shape, n_features, match):
     with pytest.raises(ValueError, match=match):
         check_image_shape(image_shape, n_features)
+
+
+def test_each_cnn_asks_only_for_what_it_needs_of_the_image_shape():
+    # The conv encoder and decoder need multiples of 4, the Keras q(y|x) at least 10 pixels.
+    assert check_image_shape((8, 8), 64, conv_classifier=False) == (8, 8, 1)
+    assert check_image_shape((10, 10), 100, conv_autoencoder=False) == (10, 10, 1)
+    with pytest.raises(ValueError, match="multiples of 4"):
+        check_image_shape((10, 10), 100, conv_classifier=False)
+    with pytest.raises(ValueError, match="classifier_network='mlp'"):
+        check_image_shape((8, 8), 64, conv_autoencoder=False)
+
+
+@pytest.mark.parametrize(
+    "Estimator, params, side",
+    [
+        (M1Classifier, {}, 8),  # M1's classifier is not a network
+        (M2Classifier, {"classifier_network": "mlp"}, 8),
+        (M2Classifier, {"network": "mlp", "classifier_network": "cnn"}, 10),
+    ],
+)
+def test_cnns_fit_images_as_small_as_they_allow(Estimator, params, side):
+    X, y = load_digits(return_X_y=True)
+    pad = (side - 8) // 2
+    X = np.pad(X[:200].reshape(-1, 8, 8) / 16.0, ((0, 0), (pad, pad), (pad, pad)))
+    X = X.reshape(200, -1)
+    y_semi = make_semi_supervised(y[:200], 50, random_state=0)
+    clf = Estimator(**{**CNN, "image_shape": (side, side), "max_epochs": 1, **params})
+    clf.fit(X, y_semi)
+    assert clf.predict(X).shape == (200,)
+    X_new, _ = clf.sample(2, random_state=0)
+    assert X_new.shape == (2, side * side)
 
 
 def test_image_rows_read_rows_channels_last():
