@@ -316,7 +316,7 @@ default='auto'
         """The module's networks and image shape."""
         classifier_network = self.classifier_network or self.network
         return {**self._network_params(self.n_features_in_, classifier_network),
-                "module__classifier_network": self.classifier_network}
+                "module__classifier_network": classifier_network}
 
     def predict_proba(self, X):
         """Class probabilities q(y|x).
