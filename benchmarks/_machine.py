@@ -57,13 +57,15 @@ def describe(info):
     return f"{info['gpu'] or info['cpu']}, {info['cpu_cores']} cores{isa}, torch {info['torch']}"
 
 
-def git_commit():
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def git_commit(root=PROJECT_ROOT):
     """The checked-out commit, '+dirty' if tracked files differ from it; None outside git.
 
     Files under ``benchmarks/results/`` do not count: a run that follows another rewrites the
     results file the first one left, which is data, not the code the run executes.
     """
-    root = Path(__file__).resolve().parent.parent
 
     def git(*args):
         return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,

@@ -200,6 +200,28 @@ def test_the_recorded_command_gives_back_its_arguments():
     assert shlex.split(command_line([]))[2:] == []
 
 
+def test_a_run_is_dirty_for_code_changes_not_for_results_files(tmp_path):
+    sys.path.insert(0, str(BENCHMARKS))
+    from _machine import git_commit
+
+    def git(*args):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+                       cwd=tmp_path, check=True, capture_output=True)
+
+    (tmp_path / "benchmarks" / "results").mkdir(parents=True)
+    (tmp_path / "benchmarks" / "tables.py").write_text("code\n")
+    (tmp_path / "benchmarks" / "results" / "table.md").write_text("rows\n")
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-q", "-m", "start")
+    commit = git_commit(tmp_path)
+    assert len(commit) == 40
+    (tmp_path / "benchmarks" / "results" / "table.md").write_text("more rows\n")
+    assert git_commit(tmp_path) == commit
+    (tmp_path / "benchmarks" / "tables.py").write_text("changed code\n")
+    assert git_commit(tmp_path) == commit + "+dirty"
+
+
 def test_machine_description_names_the_cpu_instructions_where_recorded():
     sys.path.insert(0, str(BENCHMARKS))
     from _machine import describe
