@@ -3,6 +3,7 @@ tests)."""
 
 import json
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -200,6 +201,7 @@ def test_the_recorded_command_gives_back_its_arguments():
     assert shlex.split(command_line([]))[2:] == []
 
 
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 def test_a_run_is_dirty_for_code_changes_not_for_results_files(tmp_path):
     sys.path.insert(0, str(BENCHMARKS))
     from _machine import git_commit
