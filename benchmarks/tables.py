@@ -38,6 +38,11 @@ machine's table can be filled a few methods, sizes or draws at a time (``--metho
 ``--n-labelled``, ``--first-draw``); every row names the run (command, commit, settings) that
 produced it.
 
+``--import-cells FILE`` fits nothing: it copies the cells named by ``--methods`` and
+``--n-labelled`` (every draw, each row with its run) from another results file of the same
+machine (a trial folder's, made with ``--out``) into this machine's file, replacing those
+cells there. A setting tried in a trial folder joins the table without being fitted again.
+
 ``--grid METHOD=JSON`` replaces a method's grid (every setting in it is fitted and the best on
 validation kept, as with the built-in grids), so settings can be compared inside the harness:
 the rows list each setting's validation accuracy.
@@ -189,8 +194,13 @@ def parse_args(argv=None):
     parser.add_argument("--device", default="auto")
     parser.add_argument("--quick", action="store_true",
                         help="a few thousand rows, one draw, 2 epochs: checks the harness")
+    parser.add_argument("--import-cells", default=None, metavar="FILE",
+                        help="fit nothing; copy the --methods cells at --n-labelled from FILE, "
+                             "another results file of this machine, into this one")
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
+    if args.import_cells and not (args.methods and args.n_labelled):
+        parser.error("--import-cells: name the cells to copy with --methods and --n-labelled")
     methods = [m for m, _ in args.grid]
     if len(set(methods)) < len(methods):
         parser.error("--grid: give each method's grid once")
@@ -378,6 +388,8 @@ def run_method(method, p, data, draw, m1, extractor, device, grid=None):
 def main(argv=None):
     args = parse_args(argv)
     p = plan(args)
+    if args.import_cells:
+        return import_main(args, p, machine())
     extractor = None
     if args.feature_extractor:
         module, _, name = args.feature_extractor.partition(":")
@@ -418,12 +430,29 @@ def main(argv=None):
         "feature_extractor": args.feature_extractor,
         "wall_seconds": time.perf_counter() - start,
     }
-    runs, rows = merge(earlier, run, rows)
+    write(args, info, *merge(earlier, run, rows))
+
+
+def write(args, info, runs, rows):
+    """The results file (JSON, Markdown, plot) of ``rows``, each naming one of ``runs``."""
     result = {"benchmark": "tables", "dataset": args.dataset, "quick": args.quick,
               "machine": info, "runs": runs, "rows": rows, "summary": summarise(rows)}
     result["targets"] = check_targets(args.dataset, result["summary"])
     stem = write_machine_result(result, f"tables-{args.dataset}", args, markdown(result))
     plot(result, stem.with_suffix(".png"))
+
+
+def import_main(args, p, info):
+    """``--import-cells``: copy cells from another results file of this machine."""
+    path = machine_result_stem(f"tables-{args.dataset}", args, info).with_suffix(".json")
+    source_path = Path(args.import_cells)
+    if source_path.name != path.name or source_path.resolve() == path.resolve():
+        raise SystemExit(f"--import-cells: {source_path} is not another {path.name}: cells "
+                         "come from a results file of this machine, dataset and mode")
+    source = json.loads(source_path.read_text())
+    earlier = json.loads(path.read_text()) if path.exists() else {"runs": [], "rows": []}
+    cells = {(m, n) for m in p["methods"] for n in p["n_labelled"]}
+    write(args, info, *import_cells(earlier, source, cells))
 
 
 def fit_vaes(p, X_fit, y_fit, draw, device):
@@ -513,6 +542,37 @@ def merge(previous, run, rows):
     kept_rows = [{**r, "run": old_index.index(r["run"])} for r in old_rows]
     runs = [*kept_runs, run]
     return runs, kept_rows + [{**r, "run": len(runs) - 1} for r in rows]
+
+
+def import_cells(previous, source, cells):
+    """``previous`` (the results file's contents) with the ``cells`` (method, N) replaced by
+    all of their rows in ``source`` (another results file's contents).
+
+    Each row keeps its run (command, commit, machine); a run in both files is listed once.
+    A cell ``source`` lacks draw 0 of is refused, as a run that did not make draw 0 cannot
+    start a cell.
+
+    Returns
+    -------
+    runs : list of dict
+    rows : list of dict, each with ``run``, an index into ``runs``
+    """
+    new_rows = [r for r in source["rows"] if (r["method"], r["n_labelled"]) in cells]
+    missing = cells - {(r["method"], r["n_labelled"]) for r in new_rows if r["draw"] == 0}
+    if missing:
+        raise SystemExit("--import-cells: the file has no draw-0 row for " + ", ".join(
+            f"{m} at N={n}" for m, n in sorted(missing)))
+    runs, rows = [], []
+    for contents, kept in [
+            (previous, [r for r in previous["rows"]
+                        if (r["method"], r["n_labelled"]) not in cells]),
+            (source, new_rows)]:
+        for row in kept:
+            run = contents["runs"][row["run"]]
+            if run not in runs:
+                runs.append(run)
+            rows.append({**row, "run": runs.index(run)})
+    return runs, rows
 
 
 def summarise(rows):

@@ -126,6 +126,54 @@ def test_merge_redoing_draw_0_replaces_the_cell_and_a_later_draw_only_itself():
     assert [(r["n_labelled"], r["draw"], r["run"]) for r in rows] == [(600, 0, 0), (100, 0, 1)]
 
 
+def test_imported_cells_replace_their_cells_with_every_draw_and_its_run():
+    tables = _tables()
+    previous = {"runs": [{"n": 0}], "rows": [
+        _row(100, 0, 0, 10.0), _row(100, 1, 0, 10.0), _row(600, 0, 0, 10.0)]}
+    # A trial file: N=100 in two runs (draw 0, then draw 1), and a cell not imported.
+    source = {"runs": [{"n": "a"}, {"n": "b"}, {"n": 0}], "rows": [
+        _row(100, 0, 0, 1.0), _row(100, 1, 1, 1.0), _row(1000, 0, 2, 1.0)]}
+    runs, rows = tables.import_cells(previous, source, {("m2", 100)})
+    assert [(r["n_labelled"], r["draw"], runs[r["run"]]["n"], r["chosen_params"]["alpha"])
+            for r in rows] == [(600, 0, 0, 10.0), (100, 0, "a", 1.0), (100, 1, "b", 1.0)]
+    assert runs == [{"n": 0}, {"n": "a"}, {"n": "b"}]
+    # A run found in both files is listed once.
+    runs, rows = tables.import_cells(previous, source, {("m2", 1000)})
+    assert runs == [{"n": 0}] and {r["run"] for r in rows} == {0}
+    with pytest.raises(SystemExit, match="no draw-0 row for m2 at N=600"):
+        tables.import_cells(previous, source, {("m2", 600)})
+
+
+def test_import_cells_takes_another_results_file_of_this_machine_only(tmp_path):
+    tables = _tables()
+    args = tables.parse_args(["--methods", "m2", "--n-labelled", "100", "--out",
+                              str(tmp_path / "table"), "--import-cells", "x.json"])
+    p, info = tables.plan(args), tables.machine()
+    name = tables.machine_result_stem("tables-mnist", args, info).with_suffix(".json").name
+    for source in [tmp_path / "other.json", tmp_path / "table" / name]:
+        args.import_cells = str(source)
+        with pytest.raises(SystemExit, match="is not another"):
+            tables.import_main(args, p, info)
+    trial = tmp_path / "trial" / name
+    trial.parent.mkdir()
+    run = {"command": "tables.py --out trial", "git_commit": "abc", "methods": ["m2"],
+           "plan": json.loads(json.dumps(p)), "n_fit_rows": 1, "n_test_rows": 1,
+           "wall_seconds": 1.0}
+    trial.write_text(json.dumps({"runs": [run], "rows": [_row(100, 0, 0, 1.0)]}))
+    args.import_cells = str(trial)
+    tables.import_main(args, p, info)
+    table = json.loads((tmp_path / "table" / name).read_text())
+    assert table["runs"] == [run] and table["summary"]["m2"]["100"]["draws"] == 1
+    assert "`tables.py --out trial` at commit abc" in (
+        tmp_path / "table" / name).with_suffix(".md").read_text()
+
+
+def test_import_cells_needs_the_cells_named(capsys):
+    with pytest.raises(SystemExit):
+        _tables().parse_args(["--import-cells", "x.json", "--methods", "m2"])
+    assert "name the cells" in capsys.readouterr().err
+
+
 def test_a_draw_0_choice_fitted_with_other_settings_is_refused():
     tables = _tables()
     p = {"grids": {"m2": [{"alpha": 10.0}, {"alpha": 100.0}]}, "epochs": {"m2": 50},
