@@ -61,10 +61,12 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def git_commit(root=PROJECT_ROOT):
-    """The checked-out commit, '+dirty' if tracked files differ from it; None outside git.
+    """The checked-out commit, '+dirty' if tracked files differ from it.
 
     Files under ``benchmarks/results/`` do not count: a run that follows another rewrites the
-    results file the first one left, which is data, not the code the run executes.
+    results file the first one left, which is data, not the code the run executes. Outside git
+    (a copy of the working tree on a GPU machine, say) it is ``$BENCHMARK_GIT_COMMIT``, which
+    the copy's sender sets from its own checkout (``device_prepare.sh``), or None.
     """
 
     def git(*args):
@@ -76,7 +78,7 @@ def git_commit(root=PROJECT_ROOT):
         return commit + ("+dirty" if git("status", "--porcelain", "--untracked-files=no", "--",
                                                 ".", ":(exclude)benchmarks/results") else "")
     except (OSError, subprocess.CalledProcessError):
-        return None
+        return os.environ.get("BENCHMARK_GIT_COMMIT")
 
 
 # Read once, when a benchmark imports this module at its start: a long run records the code it

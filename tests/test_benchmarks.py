@@ -272,6 +272,17 @@ def test_a_run_is_dirty_for_code_changes_not_for_results_files(tmp_path):
     assert git_commit(tmp_path) == commit + "+dirty"
 
 
+def test_outside_git_the_commit_is_the_one_the_sender_names(tmp_path, monkeypatch):
+    sys.path.insert(0, str(BENCHMARKS))
+    from _machine import git_commit
+
+    monkeypatch.delenv("BENCHMARK_GIT_COMMIT", raising=False)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))  # no repository above
+    assert git_commit(tmp_path) is None
+    monkeypatch.setenv("BENCHMARK_GIT_COMMIT", "abc+dirty")
+    assert git_commit(tmp_path) == "abc+dirty"
+
+
 def test_machine_description_names_the_cpu_instructions_where_recorded():
     sys.path.insert(0, str(BENCHMARKS))
     from _machine import describe
