@@ -186,7 +186,8 @@ def parse_args(argv=None):
     parser.add_argument("--m1", type=parse_settings, default={}, metavar="JSON",
                         help="settings of M1's VAE over the dataset's, for both m1 and m1m2 "
                              "(MNIST's m1 VAE is softplus, m1m2's ReLU), e.g. "
-                             "'{\"activation\": \"softplus\"}'")
+                             "'{\"activation\": \"softplus\"}'; its max_epochs overrides "
+                             "the m1 epochs")
     parser.add_argument("--epochs", type=int, default=None,
                         help="epochs of every network (a --grid setting's max_epochs wins)")
     parser.add_argument("--feature-extractor", default=None,
@@ -466,8 +467,9 @@ def fit_vaes(p, X_fit, y_fit, draw, device):
         key = json.dumps(settings, sort_keys=True)
         if key not in fitted:
             start = time.perf_counter()
-            m1 = M1Classifier(max_epochs=p["epochs"]["m1"], batch_size=256, device=device,
-                              random_state=1000 + draw, **settings)
+            # A setting of the VAE's (max_epochs, say) overrides the harness's.
+            m1 = M1Classifier(**{"max_epochs": p["epochs"]["m1"], "batch_size": 256,
+                                 "device": device, "random_state": 1000 + draw, **settings})
             # The VAE sees no labels; M1Classifier's own classifier (fitted on 10 labels
             # here) is not used: 'm1' fits its classifier per N on the latent means.
             m1.fit(X_fit, make_semi_supervised(y_fit, 10, random_state=draw))

@@ -223,6 +223,10 @@ def test_each_method_gets_its_vae_settings_and_equal_settings_share_one_fit(monk
     p = tables.plan(tables.parse_args(["--methods", "m1", "m1m2", *relu]))
     vaes = tables.fit_vaes(p, X, y, 0, "cpu")
     assert vaes["m1"][0] is vaes["m1m2"][0] and len(fits) == 3
+    assert vaes["m1"][0].settings["max_epochs"] == 50  # MNIST's m1 epochs
+    longer = ["--m1", '{"max_epochs": 300}', "--epochs", "7"]
+    p = tables.plan(tables.parse_args(["--methods", "m1m2", *longer]))
+    assert tables.fit_vaes(p, X, y, 0, "cpu")["m1m2"][0].settings["max_epochs"] == 300
 
 
 def test_a_draw_0_choice_from_a_plan_with_one_vae_for_both_methods():
