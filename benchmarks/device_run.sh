@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # On a lent GPU machine (the workplace's `device` tool), after benchmarks/device_prepare.sh
-# here: run with carry [".device"] and a timeout of about 540 s. Each step writes its log and
-# results under $OUT (what comes back), so a step cut short still leaves the others':
+# here: run with carry [".device"] and timeout_s about 560 (the steps' own limits, 200 + 320 s,
+# and the install). Each step writes its log and results under $OUT (what comes back), so a
+# step cut short still leaves the others':
 #
 # 1. the test suite with the GPU visible, 8 processes (pytest-xdist is in that image;
 #    device='auto' trains on CUDA; the dataset tests skip, as ../shared does not travel);
@@ -14,7 +15,7 @@ cd "$(dirname "$0")/.."
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
     --target /tmp/site .device/wheels/*.whl || exit 1
 export PYTHONPATH="/tmp/site:$PWD" PYTHONUNBUFFERED=1
-git rev-parse HEAD >/dev/null 2>&1 || export BENCHMARK_GIT_COMMIT="$(cat .device/commit)"
+export BENCHMARK_GIT_COMMIT="$(cat .device/commit)"  # read only where git is not
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$OUT/gpu.txt"
 python3 -c "import torch, sklearn, skorch; print('torch', torch.__version__, 'sklearn',
 sklearn.__version__, 'skorch', skorch.__version__, 'cuda', torch.cuda.is_available())" \

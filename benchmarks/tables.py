@@ -539,11 +539,7 @@ def merge(previous, run, rows):
     old_rows = [r for r in previous["rows"]
                 if (r["method"], r["n_labelled"], r["draw"]) not in redone
                 and (r["method"], r["n_labelled"]) not in cells]
-    old_index = sorted({r["run"] for r in old_rows})
-    kept_runs = [previous["runs"][i] for i in old_index]
-    kept_rows = [{**r, "run": old_index.index(r["run"])} for r in old_rows]
-    runs = [*kept_runs, run]
-    return runs, kept_rows + [{**r, "run": len(runs) - 1} for r in rows]
+    return join([(previous, old_rows), ({"runs": [run]}, [{**r, "run": 0} for r in rows])])
 
 
 def import_cells(previous, source, cells):
@@ -564,17 +560,30 @@ def import_cells(previous, source, cells):
     if missing:
         raise SystemExit("--import-cells: the file has no draw-0 row for " + ", ".join(
             f"{m} at N={n}" for m, n in sorted(missing)))
-    runs, rows = [], []
-    for contents, kept in [
-            (previous, [r for r in previous["rows"]
-                        if (r["method"], r["n_labelled"]) not in cells]),
-            (source, new_rows)]:
-        for row in kept:
+    old_rows = [r for r in previous["rows"] if (r["method"], r["n_labelled"]) not in cells]
+    return join([(previous, old_rows), (source, new_rows)])
+
+
+def join(parts):
+    """One list of runs and rows from ``(contents, rows)`` parts, ``rows`` taken from
+    ``contents`` (a results file's, or a single run's ``{"runs": [run]}``).
+
+    Each row's ``run`` is renumbered into the joined ``runs``, which hold the runs the rows
+    name, in order of first use, each once.
+
+    Returns
+    -------
+    runs : list of dict
+    rows : list of dict, each with ``run``, an index into ``runs``
+    """
+    runs, joined = [], []
+    for contents, rows in parts:
+        for row in rows:
             run = contents["runs"][row["run"]]
             if run not in runs:
                 runs.append(run)
-            rows.append({**row, "run": runs.index(run)})
-    return runs, rows
+            joined.append({**row, "run": runs.index(run)})
+    return runs, joined
 
 
 def summarise(rows):
