@@ -12,7 +12,7 @@ mkdir -p .device/wheels .device/data
 python -m pip download -q --no-deps --only-binary=:all: -d .device/wheels \
     "skorch==$(python -c 'import skorch; print(skorch.__version__)')"
 cp ../shared/data/mnist.npz .device/data/
-# The copy that travels has no .git: the runs there record this commit instead.
+# The copy that travels may have no .git: the runs there then record this commit.
 python -c 'import sys; sys.path.insert(0, "benchmarks"); from _machine import git_commit
 print(git_commit())' > .device/commit
 cat .device/commit
