@@ -635,7 +635,9 @@ def markdown(result):
     lines = [
         f"# {result['dataset']}: test accuracy by number of labels"
         f"{' (quick run: harness check, not results)' if result['quick'] else ''}", "",
-        f"Machine: {describe(m)}.", "",
+        # Runs merged from several sessions may come from different machines.
+        f"Machine of the latest run: {describe(m)} (each run below names its own, where it "
+        "recorded one).", "",
         "Test accuracy, mean ± sample standard deviation over label draws (draws in "
         "brackets). Each method's settings were chosen on labelled validation rows held out of "
         "the training set (the chosen values are in the JSON file); the test set was used "
