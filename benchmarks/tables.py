@@ -43,6 +43,9 @@ produced it.
 machine (a trial folder's, made with ``--out``) into this machine's file, replacing those
 cells there. A setting tried in a trial folder joins the table without being fitted again.
 
+``--rewrite`` fits nothing either: it writes this machine's Markdown table and plot again from
+its JSON file, for when the way they are written has changed.
+
 ``--grid METHOD=JSON`` replaces a method's grid (every setting in it is fitted and the best on
 validation kept, as with the built-in grids), so settings can be compared inside the harness:
 the rows list each setting's validation accuracy.
@@ -198,6 +201,9 @@ def parse_args(argv=None):
     parser.add_argument("--import-cells", default=None, metavar="FILE",
                         help="fit nothing; copy the --methods cells at --n-labelled from FILE, "
                              "another results file of this machine, into this one")
+    parser.add_argument("--rewrite", action="store_true",
+                        help="fit nothing; write the Markdown table and plot again from the "
+                             "JSON results file")
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
     if args.import_cells and not (args.methods and args.n_labelled):
@@ -391,6 +397,8 @@ def main(argv=None):
     p = plan(args)
     if args.import_cells:
         return import_main(args, p, machine())
+    if args.rewrite:
+        return rewrite_main(args, machine())
     extractor = None
     if args.feature_extractor:
         module, _, name = args.feature_extractor.partition(":")
@@ -441,6 +449,16 @@ def write(args, info, runs, rows):
     result["targets"] = check_targets(args.dataset, result["summary"])
     stem = write_machine_result(result, f"tables-{args.dataset}", args, markdown(result))
     plot(result, stem.with_suffix(".png"))
+
+
+def rewrite_main(args, info):
+    """``--rewrite``: the Markdown table and plot again from this machine's JSON file."""
+    path = machine_result_stem(f"tables-{args.dataset}", args, info).with_suffix(".json")
+    if not path.exists():
+        raise SystemExit(f"--rewrite: there is no results file {path} to rewrite")
+    result = json.loads(path.read_text())
+    # The machine stays the latest run's, not the one that rewrites the text.
+    write(args, result["machine"], result["runs"], result["rows"])
 
 
 def import_main(args, p, info):
@@ -639,11 +657,12 @@ def markdown(result):
         f"Machine of the latest run: {describe(m)} (each run below names its own, where it "
         "recorded one).", "",
         "Test accuracy, mean ± sample standard deviation over label draws (draws in "
-        "brackets). Each method's settings were chosen on labelled validation rows held out of "
-        "the training set (the chosen values are in the JSON file); the test set was used "
-        "once per row. Those validation rows are labelled beside only N training labels, as "
-        "in the published comparisons: it flatters every method's settings alike."
-        f"{reused_choices(result['rows'])}", "",
+        "brackets). Where a method's grid had more than one setting, the setting was chosen "
+        "on labelled validation rows held out of the training set (the chosen values are in "
+        "the JSON file); the test set was used once per row. Those validation rows are "
+        "labelled beside only N training labels, as in the published comparisons: it flatters "
+        "every method's settings alike."
+        f"{single_settings(result['rows'])}{reused_choices(result['rows'])}", "",
         "| method | " + " | ".join(f"N={n}" for n in ns) + " |",
         "|---|" + "---|" * len(ns),
     ]
@@ -703,6 +722,22 @@ def markdown(result):
 def on_machine(run):
     """' on <machine>' for a run that recorded its machine (runs before that did not)."""
     return f" on {describe(run['machine'])}" if "machine" in run else ""
+
+
+def single_settings(rows):
+    """A sentence naming the cells fitted with one setting, where nothing was chosen."""
+    cells = sorted({(r["method"], r["n_labelled"]) for r in rows
+                    if r.get("chosen_on_draw") is None
+                    and len(r["validation_accuracy_by_params"]) == 1},
+                   key=lambda c: (list(NAMES).index(c[0]), c[1]))
+    if not cells:
+        return ""
+    by_method = {}
+    for m, n in cells:
+        by_method.setdefault(m, []).append(str(n))
+    named = "; ".join(f"{NAMES[m]} at N={', '.join(ns)}" for m, ns in by_method.items())
+    return (f" These cells had a grid of one setting, so nothing was chosen on their "
+            f"validation rows (the runs below name the setting): {named}.")
 
 
 def reused_choices(rows):

@@ -110,7 +110,21 @@ def _tables():
 
 def _row(n, draw, run, alpha, **extra):
     return {"method": "m2", "n_labelled": n, "draw": draw, "run": run, "test_accuracy": 0.9,
-            "chosen_params": {"alpha": alpha}, **extra}
+            "chosen_params": {"alpha": alpha},
+            "validation_accuracy_by_params": [[{"alpha": alpha}, 0.9]], **extra}
+
+
+def test_the_table_text_names_the_cells_where_nothing_was_chosen():
+    tables = _tables()
+    searched = _row(100, 0, 0, 10.0, validation_accuracy_by_params=[[{}, 0.9], [{}, 0.8]])
+    reused = _row(100, 1, 0, 10.0, validation_accuracy_by_params=[[{}, 0.9]],
+                  chosen_on_draw=0)
+    single = [{**_row(n, 0, 0, 10.0, validation_accuracy_by_params=[[{}, 0.9]]),
+               "method": "m2_cnnq"} for n in (600, 100)]
+    assert tables.single_settings([searched, reused]) == ""
+    sentence = tables.single_settings([searched, reused, *single])
+    assert sentence.endswith("M2, CNN q(y|x) (ours) at N=100, 600.")
+    assert "M2 (ours)" not in sentence
 
 
 def test_merge_redoing_draw_0_replaces_the_cell_and_a_later_draw_only_itself():
@@ -166,6 +180,26 @@ def test_import_cells_takes_another_results_file_of_this_machine_only(tmp_path):
     assert table["runs"] == [run] and table["summary"]["m2"]["100"]["draws"] == 1
     assert "`tables.py --out trial` at commit abc" in (
         tmp_path / "table" / name).with_suffix(".md").read_text()
+
+
+def test_rewrite_writes_the_markdown_again_and_keeps_the_machine(tmp_path):
+    tables = _tables()
+    args = tables.parse_args(["--rewrite", "--out", str(tmp_path)])
+    info = tables.machine()
+    with pytest.raises(SystemExit, match="no results file"):
+        tables.rewrite_main(args, info)
+    path = tables.machine_result_stem("tables-mnist", args, info).with_suffix(".json")
+    run = {"command": "tables.py", "git_commit": "abc", "methods": ["m2"],
+           "plan": json.loads(json.dumps(tables.plan(args))), "n_fit_rows": 1,
+           "n_test_rows": 1, "wall_seconds": 1.0}
+    recorded = {**info, "cpu": "the machine of the run"}
+    path.write_text(json.dumps({"machine": recorded, "runs": [run],
+                                "rows": [_row(100, 0, 0, 1.0)]}))
+    tables.rewrite_main(args, info)
+    assert json.loads(path.read_text())["machine"] == recorded
+    text = path.with_suffix(".md").read_text()
+    assert "| M2 (ours) | 0.9000 ± 0.0000 (1) |" in text
+    assert "nothing was chosen on their validation rows" in text
 
 
 def test_import_cells_needs_the_cells_named(capsys):
