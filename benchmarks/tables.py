@@ -697,7 +697,8 @@ def markdown(result):
             f"{run['git_commit']}{on_machine(run)}, {run['wall_seconds']:.0f} s in all; epochs "
             f"{run['plan']['epochs']}{overridden}{grids}, "
             f"{run['plan']['n_validation']} validation rows, "
-            f"{run['n_fit_rows']} fitting rows, {run['n_test_rows']} test rows.")
+            f"{run['n_fit_rows']} fitting rows, {run['n_test_rows']} test rows; "
+            f"its rows in the table: {rows_of_run(result['rows'], i)}.")
     if result["targets"]:
         lines += ["", "Targets:", ""]
         for t in result["targets"]:
@@ -717,6 +718,19 @@ def markdown(result):
                   "downloaded on this machine; `--feature-extractor module:function` runs any "
                   "pretrained extractor a user supplies as the 'pretrained' row."]
     return "\n".join(lines) + "\n"
+
+
+def rows_of_run(rows, run):
+    """'M2 (ours) at N=100 (draws 0, 1), ...': the table's rows that ``run`` produced."""
+    draws = {}
+    for r in rows:
+        if r["run"] == run:
+            draws.setdefault(r["method"], {}).setdefault(r["n_labelled"], []).append(r["draw"])
+    return "; ".join(
+        f"{NAMES[m]} at " + ", ".join(
+            f"N={n} (draw{'s' if len(d) > 1 else ''} {', '.join(map(str, sorted(d)))})"
+            for n, d in sorted(by_n.items()))
+        for m, by_n in draws.items())
 
 
 def on_machine(run):

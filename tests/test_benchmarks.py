@@ -200,6 +200,7 @@ def test_rewrite_writes_the_markdown_again_and_keeps_the_machine(tmp_path):
     text = path.with_suffix(".md").read_text()
     assert "| M2 (ours) | 0.9000 ± 0.0000 (1) |" in text
     assert "nothing was chosen on their validation rows" in text
+    assert "its rows in the table: M2 (ours) at N=100 (draw 0)." in text
 
 
 def test_import_cells_needs_the_cells_named(capsys):
