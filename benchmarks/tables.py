@@ -410,7 +410,7 @@ def main(argv=None):
     if args.quick:
         X_test, y_test = X_test[:2000], y_test[:2000]
     info = machine()
-    path = machine_result_stem(f"tables-{args.dataset}", args, info).with_suffix(".json")
+    path = results_file(args, info)
     earlier = json.loads(path.read_text()) if path.exists() else {"runs": [], "rows": []}
     rows, start = [], time.perf_counter()
     for draw in range(args.first_draw, max(p["draws"].values())):
@@ -445,6 +445,11 @@ def main(argv=None):
     write(args, info, *merge(earlier, run, rows))
 
 
+def results_file(args, info):
+    """This machine's JSON results file for ``args``' dataset and mode."""
+    return machine_result_stem(f"tables-{args.dataset}", args, info).with_suffix(".json")
+
+
 def write(args, info, runs, rows):
     """The results file (JSON, Markdown, plot) of ``rows``, each naming one of ``runs``."""
     result = {"benchmark": "tables", "dataset": args.dataset, "quick": args.quick,
@@ -456,7 +461,7 @@ def write(args, info, runs, rows):
 
 def rewrite_main(args, info):
     """``--rewrite``: the Markdown table and plot again from this machine's JSON file."""
-    path = machine_result_stem(f"tables-{args.dataset}", args, info).with_suffix(".json")
+    path = results_file(args, info)
     if not path.exists():
         raise SystemExit(f"--rewrite: there is no results file {path} to rewrite")
     result = json.loads(path.read_text())
@@ -466,7 +471,7 @@ def rewrite_main(args, info):
 
 def import_main(args, p, info):
     """``--import-cells``: copy cells from another results file of this machine."""
-    path = machine_result_stem(f"tables-{args.dataset}", args, info).with_suffix(".json")
+    path = results_file(args, info)
     source_path = Path(args.import_cells)
     if source_path.name != path.name or source_path.resolve() == path.resolve():
         raise SystemExit(f"--import-cells: {source_path} is not another {path.name}: cells "
@@ -741,32 +746,32 @@ def on_machine(run):
     return f" on {describe(run['machine'])}" if "machine" in run else ""
 
 
+def named_cells(cells):
+    """'M2 (ours) at N=100, 600; M1+M2 (ours) at N=100': cells (method, N) in table order."""
+    by_method = {}
+    for m, n in sorted(cells, key=lambda c: (list(NAMES).index(c[0]), c[1])):
+        by_method.setdefault(m, []).append(str(n))
+    return "; ".join(f"{NAMES[m]} at N={', '.join(ns)}" for m, ns in by_method.items())
+
+
 def single_settings(rows):
     """A sentence naming the cells fitted with one setting, where nothing was chosen."""
-    cells = sorted({(r["method"], r["n_labelled"]) for r in rows
-                    if r.get("chosen_on_draw") is None
-                    and len(r["validation_accuracy_by_params"]) == 1},
-                   key=lambda c: (list(NAMES).index(c[0]), c[1]))
+    cells = {(r["method"], r["n_labelled"]) for r in rows
+             if r.get("chosen_on_draw") is None and len(r["validation_accuracy_by_params"]) == 1}
     if not cells:
         return ""
-    by_method = {}
-    for m, n in cells:
-        by_method.setdefault(m, []).append(str(n))
-    named = "; ".join(f"{NAMES[m]} at N={', '.join(ns)}" for m, ns in by_method.items())
-    return (f" These cells had a grid of one setting, so nothing was chosen on their "
-            f"validation rows (the runs below name the setting): {named}.")
+    return (" These cells had a grid of one setting, so nothing was chosen on their "
+            f"validation rows (the runs below name the setting): {named_cells(cells)}.")
 
 
 def reused_choices(rows):
     """A sentence naming the cells whose later draws fit the setting draw 0 chose."""
-    cells = sorted({(r["method"], r["n_labelled"]) for r in rows if r.get("chosen_on_draw") == 0},
-                   key=lambda c: (list(NAMES).index(c[0]), c[1]))
+    cells = {(r["method"], r["n_labelled"]) for r in rows if r.get("chosen_on_draw") == 0}
     if not cells:
         return ""
-    named = ", ".join(f"{NAMES[m]} at N={n}" for m, n in cells)
-    return (f" For {named}, the later draws (rows with `chosen_on_draw` in the JSON file) "
-            "fit the setting that draw 0 chose on its validation rows (`--select-on-draw-0`); "
-            "their spread leaves out the variability of that choice.")
+    return (f" For {named_cells(cells)}, the later draws (rows with `chosen_on_draw` in the "
+            "JSON file) fit the setting that draw 0 chose on its validation rows "
+            "(`--select-on-draw-0`); their spread leaves out the variability of that choice.")
 
 
 def plot(result, path):

@@ -125,6 +125,7 @@ def test_the_table_text_names_the_cells_where_nothing_was_chosen():
     sentence = tables.single_settings([searched, reused, *single])
     assert sentence.endswith("M2, CNN q(y|x) (ours) at N=100, 600.")
     assert "M2 (ours)" not in sentence
+    assert tables.reused_choices([searched, reused]).startswith(" For M2 (ours) at N=100, the")
 
 
 def test_merge_redoing_draw_0_replaces_the_cell_and_a_later_draw_only_itself():
@@ -163,7 +164,7 @@ def test_import_cells_takes_another_results_file_of_this_machine_only(tmp_path):
     args = tables.parse_args(["--methods", "m2", "--n-labelled", "100", "--out",
                               str(tmp_path / "table"), "--import-cells", "x.json"])
     p, info = tables.plan(args), tables.machine()
-    name = tables.machine_result_stem("tables-mnist", args, info).with_suffix(".json").name
+    name = tables.results_file(args, info).name
     for source in [tmp_path / "other.json", tmp_path / "table" / name]:
         args.import_cells = str(source)
         with pytest.raises(SystemExit, match="is not another"):
@@ -188,7 +189,7 @@ def test_rewrite_writes_the_markdown_again_and_keeps_the_machine(tmp_path):
     info = tables.machine()
     with pytest.raises(SystemExit, match="no results file"):
         tables.rewrite_main(args, info)
-    path = tables.machine_result_stem("tables-mnist", args, info).with_suffix(".json")
+    path = tables.results_file(args, info)
     run = {"command": "tables.py", "git_commit": "abc", "methods": ["m2"],
            "plan": json.loads(json.dumps(tables.plan(args))), "n_fit_rows": 1,
            "n_test_rows": 1, "wall_seconds": 1.0}
