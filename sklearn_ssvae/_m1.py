@@ -79,9 +79,10 @@ default='auto'
         Adam's step size.
     precision : {'float32', 'bfloat16'}, default='float32'
         'bfloat16' trains with bfloat16 matrix products under ``torch.autocast`` (weights,
-        optimiser state and loss sums stay float32): faster on CPUs with bfloat16 support
-        and on GPUs, with rounding that differs from float32 (``benchmarks/speed.py``
-        measures both). Prediction is always float32.
+        optimiser state and loss sums stay float32), with rounding that differs from
+        float32. Faster on GPUs and on some CPUs with native bfloat16 products, slower on
+        others, and several times slower where the CPU emulates them (``fit`` warns there);
+        ``benchmarks/speed.py`` measures both on a machine. Prediction is always float32.
     device : str or torch.device, default='auto'
         Torch device; 'auto' uses CUDA when available.
     random_state : int, RandomState instance or None, default=None
