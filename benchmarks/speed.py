@@ -428,7 +428,8 @@ def main(argv=None):
               f"({c['package_overhead_pct']:+.1f}% against plain), "
               f"{c['package_naive_pct_of_matmul']:.0f}% of matmul (naive)", flush=True)
     time_to_accuracy = []
-    for m2_params in [] if args.quick or args.no_time_to_accuracy else args.m2_params:
+    time_to_accuracy_params = [] if args.quick or args.no_time_to_accuracy else args.m2_params
+    for m2_params in time_to_accuracy_params:
         time_to_accuracy.append(subprocess_json([
             *common, "--time-to-accuracy-worker", "--m2-params", m2_params,
             "--target", str(args.target), "--max-epochs", str(args.max_epochs)]))
@@ -437,10 +438,12 @@ def main(argv=None):
               f"{args.target} after {t['train_seconds']:.0f} s", flush=True)
     matmul_end = matmul_gflops(device=device)
     matmul = statistics.median([matmul_start, matmul_end])
-    # bfloat16's own rate, where a configuration uses it (a smaller product: it is slow where
-    # emulated). On some CPUs with native bfloat16 products it is below fp32's.
+    # bfloat16's own rate, where a configuration or a timed fit uses it (a smaller product:
+    # it is slow where emulated). On some CPUs with native bfloat16 products it is below fp32's.
+    uses_bf16 = any(CONFIGS[c][1].get("precision") == "bfloat16" for c in args.configs) or any(
+        json.loads(m).get("precision") == "bfloat16" for m in time_to_accuracy_params)
     bf16_matmul = (matmul_gflops(size=2048, repeats=5, device=device, dtype=torch.bfloat16)
-                   if any("bf16" in c for c in args.configs) else None)
+                   if uses_bf16 else None)
     for c in configs:  # efficiency against the rate over the whole run
         c.update(summarise(c["config"], c["package"], c["plain"], matmul, c["rows"]))
     info = machine()
