@@ -479,7 +479,9 @@ def import_main(args, p, info):
     source = json.loads(source_path.read_text())
     earlier = json.loads(path.read_text()) if path.exists() else {"runs": [], "rows": []}
     cells = {(m, n) for m in p["methods"] for n in p["n_labelled"]}
-    write(args, info, *import_cells(earlier, source, cells))
+    # The imported cells hold the latest fits, so the machine is theirs, not the importer's
+    # (which fits nothing), as ``--rewrite`` keeps the latest run's.
+    write(args, source.get("machine", info), *import_cells(earlier, source, cells))
 
 
 def fit_vaes(p, X_fit, y_fit, draw, device):

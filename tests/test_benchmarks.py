@@ -174,11 +174,14 @@ def test_import_cells_takes_another_results_file_of_this_machine_only(tmp_path):
     run = {"command": "tables.py --out trial", "git_commit": "abc", "methods": ["m2"],
            "plan": json.loads(json.dumps(p)), "n_fit_rows": 1, "n_test_rows": 1,
            "wall_seconds": 1.0}
-    trial.write_text(json.dumps({"runs": [run], "rows": [_row(100, 0, 0, 1.0)]}))
+    recorded = {**info, "cpu": "the machine of the trial"}
+    trial.write_text(json.dumps({"machine": recorded, "runs": [run],
+                                 "rows": [_row(100, 0, 0, 1.0)]}))
     args.import_cells = str(trial)
     tables.import_main(args, p, info)
     table = json.loads((tmp_path / "table" / name).read_text())
     assert table["runs"] == [run] and table["summary"]["m2"]["100"]["draws"] == 1
+    assert table["machine"] == recorded  # the trial's, not the importer's
     assert "`tables.py --out trial` at commit abc" in (
         tmp_path / "table" / name).with_suffix(".md").read_text()
 
