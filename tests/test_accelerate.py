@@ -28,14 +28,20 @@ def digits():
     lambda **kw: M2Classifier(max_epochs=2, **kw),
     lambda **kw: StackedM1M2Classifier(m1=M1Classifier(max_epochs=2), max_epochs=2, **kw),
 ], ids=["M1", "M2", "M1+M2"])
-def test_one_process_trains_exactly_as_without_accelerator(make, digits):
+def test_one_process_trains_as_without_accelerator(make, digits):
     # One CPU process: Accelerate adds no parallelism and no precision change, so the fit
-    # must be the same, bit for bit.
+    # must be the same up to float rounding. Not bit for bit: on one CI machine two fits in
+    # one process differed by 2.3e-6 (the CPU's matrix products need not round the same way
+    # twice). Another seed moves the probabilities by at least 100 times the tolerance, so a
+    # change in what is trained (batches, their order, the loss's scale) does not pass.
     X, y = digits
-    plain = make(random_state=0, device="cpu").fit(X, y)
+    tolerance = 2e-5
+    plain = make(random_state=0, device="cpu").fit(X, y).predict_proba(X)
     accelerated = make(random_state=0, accelerator=accelerate.Accelerator(cpu=True)).fit(X, y)
     assert type(accelerated.net_).__name__ == "AcceleratedNet"
-    np.testing.assert_array_equal(accelerated.predict_proba(X), plain.predict_proba(X))
+    np.testing.assert_allclose(accelerated.predict_proba(X), plain, rtol=0, atol=tolerance)
+    other_seed = make(random_state=1, device="cpu").fit(X, y).predict_proba(X)
+    assert np.abs(other_seed - plain).max() > 100 * tolerance
 
 
 def test_accelerated_model_pickles_clones_and_saves(digits, tmp_path):
