@@ -129,3 +129,23 @@ class ResampledLatentBatches(SemiSupervisedBatches):
                 mu, sigma = X.chunk(2, dim=1)
                 X = mu + sigma * torch.randn_like(mu)
             yield X, y
+
+
+class AugmentedBatches(SemiSupervisedBatches):
+    """Training batches passed through ``augment`` afresh every time (data augmentation).
+
+    ``augment(X_batch)`` returns rows of the same shape; its random draws come from torch's
+    global generator, as the reparameterisation noise does (so the shuffles, drawn by
+    ``generator``, stay the same in every process of a data-parallel fit). Prediction
+    batches (``training=False``) are not augmented.
+    """
+
+    def __init__(self, dataset, batch_size, augment=None, **kwargs):
+        super().__init__(dataset, batch_size, **kwargs)
+        self.augment = augment
+
+    def __iter__(self):
+        for X, y in super().__iter__():
+            if self.training and self.augment is not None:
+                X = self.augment(X)
+            yield X, y

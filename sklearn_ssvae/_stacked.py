@@ -90,7 +90,8 @@ precision, device, random_state, verbose, callbacks, accelerator
             name: constraint
             for name, constraint in M2Classifier._parameter_constraints.items()
             # M2 sees z1, not images
-            if name not in ("likelihood", "network", "classifier_network", "image_shape")
+            if name not in ("likelihood", "network", "classifier_network", "image_shape",
+                            "augment")
         },
         "likelihood": [StrOptions({"gaussian", "gaussian_heteroscedastic"})],
         "m1": [HasMethods(["fit", "transform", "inverse_transform"]), None],

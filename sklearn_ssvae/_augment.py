@@ -1,0 +1,50 @@
+"""Data augmentation of image rows in training batches: random shifts and horizontal flips.
+
+The Keras CIFAR-10 example, whose CNN the seed blog used as q(y|x), trains on images shifted
+by up to a tenth of their width and height and flipped left to right at random. Here each
+training batch is augmented afresh (M2's whole objective sees the augmented rows, labelled and
+unlabelled alike); prediction never is.
+"""
+
+import torch
+import torch.nn.functional as F
+
+AUGMENTATIONS = ("shift", "flip_shift")
+
+
+def shift_and_flip(X, image_shape, flip, generator=None, max_shift=0.1):
+    """Shift every image by a random whole number of pixels, and flip half of them.
+
+    Parameters
+    ----------
+    X : torch.Tensor of shape (n_rows, height * width * channels)
+        Image rows, channels last, as ``images.reshape(n, -1)`` flattens them.
+    image_shape : tuple of int
+        (height, width, channels).
+    flip : bool
+        Also flip each image left to right with probability 1/2 (not for digits or text).
+    generator : torch.Generator or None, default=None
+        Draws the shifts and flips, on X's device; None uses torch's global generator.
+    max_shift : float, default=0.1
+        Largest shift as a share of the height and of the width, rounded to whole pixels;
+        the edge pixels are repeated into the space a shift opens.
+
+    Returns
+    -------
+    torch.Tensor, the shape of X
+    """
+    height, width, channels = image_shape
+    n = len(X)
+    images = X.reshape(n, height, width, channels)
+    if flip:
+        flipped = torch.rand(n, device=X.device, generator=generator) < 0.5
+        images = torch.where(flipped[:, None, None, None], images.flip(2), images)
+    pad_y, pad_x = round(max_shift * height), round(max_shift * width)
+    padded = F.pad(images.permute(0, 3, 1, 2), (pad_x, pad_x, pad_y, pad_y), mode="replicate")
+    dy = torch.randint(0, 2 * pad_y + 1, (n, 1), device=X.device, generator=generator)
+    dx = torch.randint(0, 2 * pad_x + 1, (n, 1), device=X.device, generator=generator)
+    rows = (dy + torch.arange(height, device=X.device))[:, :, None]  # (n, height, 1)
+    cols = (dx + torch.arange(width, device=X.device))[:, None, :]  # (n, 1, width)
+    batch = torch.arange(n, device=X.device)[:, None, None]
+    shifted = padded.permute(0, 2, 3, 1)[batch, rows, cols]  # (n, height, width, channels)
+    return shifted.reshape(n, -1)
