@@ -11,6 +11,8 @@ Methods (``--methods``):
 
 - ``pca_svm``: PCA(50) fitted on all fitting rows, an RBF SVM on the labelled ones (grid: C).
 - ``cnn``: the seed blog's supervised CNN (the Keras CIFAR-10 network) on the labelled rows.
+  A grid setting ``"augment": "shift"`` or ``"flip_shift"`` trains it on augmented batches,
+  as ``M2Classifier(augment=...)`` does.
 - ``label_spreading``: PCA(50), then ``LabelSpreading(kernel='knn')`` (grid: n_neighbors).
 - ``m1``: M1's VAE on all fitting rows, a logistic regression on the labelled rows' latent
   means (grid: C). The VAE does not see labels, so it is fitted once per draw and shared by
@@ -58,6 +60,7 @@ one fit per later draw instead of g: how the slow models get their extra draws o
 """
 
 import argparse
+import functools
 import importlib
 import json
 import sys
@@ -79,6 +82,8 @@ from _common import FAST_M2, RESULTS, command_line, machine_result_stem, write_m
 from _machine import describe, machine  # noqa: E402
 
 from sklearn_ssvae import M1Classifier, M2Classifier, StackedM1M2Classifier  # noqa: E402
+from sklearn_ssvae._augment import shift_and_flip  # noqa: E402
+from sklearn_ssvae._batching import AugmentedBatches  # noqa: E402
 from sklearn_ssvae._networks import keras_cifar10_cnn  # noqa: E402
 from sklearn_ssvae.datasets import load_cifar10, load_mnist, make_semi_supervised  # noqa: E402
 
@@ -321,12 +326,20 @@ def make_model(method, params, p, draw, m1, extractor, device):
     if method == "cnn":
         torch.manual_seed(seed)
         settings = {"max_epochs": p["epochs"]["cnn"], "batch_size": 64, **params}
+        augment = settings.pop("augment", None)
+        if augment is None:
+            batches = {"iterator_train__shuffle": True}
+        else:  # the package's batches: shuffled, each augmented afresh
+            batches = {"iterator_train": AugmentedBatches, "iterator_train__training": True,
+                       "iterator_train__augment": functools.partial(
+                           shift_and_flip, image_shape=p["image_shape"],
+                           flip=augment == "flip_shift")}
         net = NeuralNetClassifier(
             keras_cifar10_cnn(p["image_shape"], 10), criterion=torch.nn.CrossEntropyLoss,
-            optimizer=torch.optim.Adam, train_split=None, iterator_train__shuffle=True,
-            device=_device(device), **settings,
+            optimizer=torch.optim.Adam, train_split=None, device=_device(device),
+            **batches, **settings,
         )
-        return OnLabelled(net)
+        return OnLabelled(net, as_tensors=augment is not None)
     if method == "m1":
         return Features(m1.transform, LogisticRegression(max_iter=2000, **params))
     if method == "pretrained":
@@ -347,14 +360,21 @@ def _device(device):
 
 
 class OnLabelled:
-    """A supervised model fitted on the labelled rows only (float32 rows, int64 labels)."""
+    """A supervised model fitted on the labelled rows only (float32 rows, int64 labels).
 
-    def __init__(self, model):
+    ``as_tensors``: pass them as torch tensors (the package's batch iterators index tensors).
+    """
+
+    def __init__(self, model, as_tensors=False):
         self.model = model
+        self.as_tensors = as_tensors
 
     def fit(self, X, y):
         labelled = y != -1
-        self.model.fit(X[labelled].astype(np.float32), y[labelled].astype(np.int64))
+        X, y = X[labelled].astype(np.float32), y[labelled].astype(np.int64)
+        if self.as_tensors:
+            X, y = torch.from_numpy(X), torch.from_numpy(y)
+        self.model.fit(X, y)
         return self
 
     def predict(self, X):
