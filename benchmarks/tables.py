@@ -60,7 +60,6 @@ one fit per later draw instead of g: how the slow models get their extra draws o
 """
 
 import argparse
-import functools
 import importlib
 import json
 import sys
@@ -82,7 +81,7 @@ from _common import FAST_M2, RESULTS, command_line, machine_result_stem, write_m
 from _machine import describe, machine  # noqa: E402
 
 from sklearn_ssvae import M1Classifier, M2Classifier, StackedM1M2Classifier  # noqa: E402
-from sklearn_ssvae._augment import shift_and_flip  # noqa: E402
+from sklearn_ssvae._augment import augmentation  # noqa: E402
 from sklearn_ssvae._batching import AugmentedBatches  # noqa: E402
 from sklearn_ssvae._networks import keras_cifar10_cnn  # noqa: E402
 from sklearn_ssvae.datasets import load_cifar10, load_mnist, make_semi_supervised  # noqa: E402
@@ -331,9 +330,7 @@ def make_model(method, params, p, draw, m1, extractor, device):
             batches = {"iterator_train__shuffle": True}
         else:  # the package's batches: shuffled, each augmented afresh
             batches = {"iterator_train": AugmentedBatches, "iterator_train__training": True,
-                       "iterator_train__augment": functools.partial(
-                           shift_and_flip, image_shape=p["image_shape"],
-                           flip=augment == "flip_shift")}
+                       "iterator_train__augment": augmentation(augment, p["image_shape"])}
         net = NeuralNetClassifier(
             keras_cifar10_cnn(p["image_shape"], 10), criterion=torch.nn.CrossEntropyLoss,
             optimizer=torch.optim.Adam, train_split=None, device=_device(device),

@@ -6,13 +6,32 @@ training batch is augmented afresh (M2's whole objective sees the augmented rows
 unlabelled alike); prediction never is.
 """
 
+from functools import partial
+
 import torch
 import torch.nn.functional as F
 
 AUGMENTATIONS = ("shift", "flip_shift")
 
 
-def shift_and_flip(X, image_shape, flip, generator=None, max_shift=0.1):
+def augmentation(name, image_shape):
+    """The batch function for an ``augment`` setting.
+
+    Parameters
+    ----------
+    name : {'shift', 'flip_shift'}
+    image_shape : tuple of int
+        (height, width, channels).
+
+    Returns
+    -------
+    callable
+        ``augment(X_batch)``, rows in and out.
+    """
+    return partial(shift_and_flip, image_shape=image_shape, flip=name == "flip_shift")
+
+
+def shift_and_flip(X, image_shape, flip, max_shift=0.1):
     """Shift every image by a random whole number of pixels, and flip half of them.
 
     Parameters
@@ -23,8 +42,6 @@ def shift_and_flip(X, image_shape, flip, generator=None, max_shift=0.1):
         (height, width, channels).
     flip : bool
         Also flip each image left to right with probability 1/2 (not for digits or text).
-    generator : torch.Generator or None, default=None
-        Draws the shifts and flips, on X's device; None uses torch's global generator.
     max_shift : float, default=0.1
         Largest shift as a share of the height and of the width, rounded to whole pixels;
         the edge pixels are repeated into the space a shift opens.
@@ -32,17 +49,22 @@ def shift_and_flip(X, image_shape, flip, generator=None, max_shift=0.1):
     Returns
     -------
     torch.Tensor, the shape of X
+
+    Notes
+    -----
+    The shifts and flips are drawn from torch's global generator, as the reparameterisation
+    noise is: seeded per fit, and per process in a data-parallel fit.
     """
     height, width, channels = image_shape
     n = len(X)
     images = X.reshape(n, height, width, channels)
     if flip:
-        flipped = torch.rand(n, device=X.device, generator=generator) < 0.5
+        flipped = torch.rand(n, device=X.device) < 0.5
         images = torch.where(flipped[:, None, None, None], images.flip(2), images)
     pad_y, pad_x = round(max_shift * height), round(max_shift * width)
     padded = F.pad(images.permute(0, 3, 1, 2), (pad_x, pad_x, pad_y, pad_y), mode="replicate")
-    dy = torch.randint(0, 2 * pad_y + 1, (n, 1), device=X.device, generator=generator)
-    dx = torch.randint(0, 2 * pad_x + 1, (n, 1), device=X.device, generator=generator)
+    dy = torch.randint(0, 2 * pad_y + 1, (n, 1), device=X.device)
+    dx = torch.randint(0, 2 * pad_x + 1, (n, 1), device=X.device)
     rows = (dy + torch.arange(height, device=X.device))[:, :, None]  # (n, height, 1)
     cols = (dx + torch.arange(width, device=X.device))[:, None, :]  # (n, 1, width)
     batch = torch.arange(n, device=X.device)[:, None, None]

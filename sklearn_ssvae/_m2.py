@@ -1,6 +1,5 @@
 """M2Classifier: the M2 model of Kingma et al. (2014) as a scikit-learn classifier."""
 
-from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -10,13 +9,13 @@ from sklearn.base import _fit_context
 from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._augment import AUGMENTATIONS, shift_and_flip
+from ._augment import AUGMENTATIONS, augmentation
 from ._base import BaseSemiSupervisedVAE, seed_from, unfitted_on_error
+from ._batching import AugmentedBatches
 from ._likelihoods import resolve_likelihood
 from ._loss import M2Objective
 from ._models import M2Module
 from ._net import ValidationAccuracy
-from ._batching import AugmentedBatches
 from ._networks import NETWORKS, check_image_shape
 from ._validation import encode_semi_supervised
 
@@ -254,8 +253,7 @@ default='auto'
         image_shape = check_image_shape(self.image_shape, n_features, conv_autoencoder=False,
                                         conv_classifier=False)
         return {"iterator_train": AugmentedBatches,
-                "iterator_train__augment": partial(shift_and_flip, image_shape=image_shape,
-                                                   flip=self.augment == "flip_shift")}
+                "iterator_train__augment": augmentation(self.augment, image_shape)}
 
     def _hold_out_validation(self, X_classifier, y_encoded):
         """With ``early_stopping``, hide the labels of a stratified validation share.

@@ -30,9 +30,9 @@ def digits():
 ], ids=["M1", "M2", "M1+M2"])
 def test_one_process_trains_as_without_accelerator(make, digits):
     # One CPU process: Accelerate adds no parallelism and no precision change, so the fit
-    # must be the same up to float rounding. Not bit for bit: on one CI machine two fits in
-    # one process differed by 2.3e-6 (the CPU's matrix products need not round the same way
-    # twice). Another seed moves the probabilities by at least 100 times the tolerance, so a
+    # must be the same up to float rounding. Not bit for bit: on one CI machine the two M1
+    # fits differed by 2.3e-6 (cause not found; on this project's other machines they are
+    # equal). Another seed moves the probabilities by at least 100 times the tolerance, so a
     # change in what is trained (batches, their order, the loss's scale) does not pass.
     X, y = digits
     tolerance = 2e-5
