@@ -1,6 +1,5 @@
 """StackedM1M2Classifier: M2 trained on M1's latent space, Kingma's best model (M1+M2)."""
 
-from functools import partial
 from numbers import Real
 
 import numpy as np
@@ -22,31 +21,6 @@ def _posterior(module, x):
     return torch.cat([mu, torch.exp(0.5 * logvar)], dim=1)
 
 
-def _z1_of_augmented(x, augment, m1_net, keep):
-    """z1 ~ q(z1|augment(x)) in the kept dimensions: one training batch of M2 on M1's z1.
-
-    Parameters
-    ----------
-    x : torch.Tensor of shape (n_rows, n_features)
-        Image rows of a training batch.
-    augment : callable
-        The batch augmentation (``_augment.augmentation``).
-    m1_net : SemiSupervisedNet
-        M1's fitted net, whose encoder gives q(z1|x); not trained here.
-    keep : torch.Tensor of int
-        The latent dimensions M2 is trained on.
-
-    Returns
-    -------
-    torch.Tensor of shape (n_rows, len(keep)), on x's device
-    """
-    m1_net._set_training(False)
-    with torch.no_grad():
-        mu, logvar = m1_net.module_.encode(augment(x).to(m1_net.compute_device()))
-    mu, sigma = mu[:, keep], torch.exp(0.5 * logvar[:, keep])
-    return (mu + sigma * torch.randn_like(mu)).to(x.device)
-
-
 class StackedM1M2Classifier(M2Classifier):
     """M1+M2 (Kingma et al., 2014): M2 with a Gaussian likelihood on M1's latent z1.
 
@@ -54,9 +28,7 @@ class StackedM1M2Classifier(M2Classifier):
     2. Latent dimensions whose posterior mean barely varies over the rows (standard deviation
        of mu(x) at most ``min_latent_std``) carry no information and are dropped.
     3. M2 is fitted on the kept dimensions of z1 with a Gaussian likelihood, z1 drawn afresh
-       from q(z1|x) for every minibatch (not fixed at its mean), as in the paper. With
-       ``augment``, x is augmented afresh in every minibatch before M1 encodes it (not in
-       the paper).
+       from q(z1|x) for every minibatch (not fixed at its mean), as in the paper.
 
     ``transform`` gives M2's latent means (z2). Prediction uses the posterior mean of z1, so
     it is deterministic. This is one estimator, not a ``Pipeline`` of M1 and M2, because z1 is
@@ -75,14 +47,6 @@ class StackedM1M2Classifier(M2Classifier):
     likelihood : {'gaussian', 'gaussian_heteroscedastic'}, default='gaussian'
         M2's p(z1|y,z2): a learnt scale per dimension of z1, or (Kingma's) a scale given by
         the decoder for every row and dimension.
-    image_shape : tuple of int or None, default=None
-        How each row of X unflattens into an image, (height, width) or (height, width,
-        channels), channels last; needed by ``augment`` only.
-    augment : {'shift', 'flip_shift'} or None, default=None
-        Data augmentation of the image rows while M2 trains, as in :class:`M2Classifier`:
-        each training batch of x is shifted (and flipped) afresh, then encoded by M1, so M2
-        sees z1 ~ q(z1|augmented x). Each batch then costs a pass of M1's encoder. M1 itself
-        is fitted on X as given; prediction never augments. None draws z1 from q(z1|x).
     latent_dim, hidden_sizes, activation, alpha, max_epochs, batch_size, learning_rate, \
 n_labelled_per_batch, early_stopping, validation_fraction, n_iter_no_change, \
 precision, device, random_state, verbose, callbacks, accelerator
@@ -126,7 +90,8 @@ precision, device, random_state, verbose, callbacks, accelerator
             name: constraint
             for name, constraint in M2Classifier._parameter_constraints.items()
             # M2 sees z1, not images
-            if name not in ("likelihood", "network", "classifier_network")
+            if name not in ("likelihood", "network", "classifier_network", "image_shape",
+                            "augment")
         },
         "likelihood": [StrOptions({"gaussian", "gaussian_heteroscedastic"})],
         "m1": [HasMethods(["fit", "transform", "inverse_transform"]), None],
@@ -139,8 +104,6 @@ precision, device, random_state, verbose, callbacks, accelerator
         m1=None,
         min_latent_std=0.1,
         likelihood="gaussian",
-        image_shape=None,
-        augment=None,
         latent_dim=50,
         hidden_sizes=(500,),
         activation="relu",
@@ -162,8 +125,6 @@ precision, device, random_state, verbose, callbacks, accelerator
         self.m1 = m1
         self.min_latent_std = min_latent_std
         self.likelihood = likelihood
-        self.image_shape = image_shape
-        self.augment = augment
         self.latent_dim = latent_dim
         self.hidden_sizes = hidden_sizes
         self.activation = activation
@@ -223,16 +184,12 @@ precision, device, random_state, verbose, callbacks, accelerator
         keep = self.latent_dims_
         self.likelihood_ = self.likelihood
         y_train, validation = self._hold_out_validation(mu[:, keep], y_encoded)
-        if self.augment is None:  # z1 ~ q(z1|x), from the posteriors computed once
-            X_m2, batches = np.hstack([mu[:, keep], sigma[:, keep]]), {
-                "iterator_train": ResampledLatentBatches}
-        else:  # x augmented, then encoded, in every batch
-            batches = self._augmentation_params(X.shape[1])
-            batches["iterator_train__augment"] = partial(
-                _z1_of_augmented, augment=batches["iterator_train__augment"],
-                m1_net=self.m1_.net_, keep=torch.as_tensor(keep))
-            X_m2 = X
-        self._fit_m2(X_m2, y_train, callbacks=validation, **batches)
+        self._fit_m2(
+            np.hstack([mu[:, keep], sigma[:, keep]]),
+            y_train,
+            callbacks=validation,
+            iterator_train=ResampledLatentBatches,
+        )
         return self
 
     def _m2_input_size(self):

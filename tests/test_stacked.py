@@ -1,16 +1,13 @@
 """StackedM1M2Classifier: M2 on M1's latent space, with z1 resampled every batch."""
 
-import numpy as np
 import pytest
 import torch
 from sklearn.datasets import load_digits
-from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import train_test_split
 from skorch.dataset import Dataset
 
 from sklearn_ssvae import M1Classifier, StackedM1M2Classifier
 from sklearn_ssvae._batching import ResampledLatentBatches
-from sklearn_ssvae._stacked import _z1_of_augmented
 from sklearn_ssvae.datasets import make_semi_supervised
 
 M1_PARAMS = dict(latent_dim=16, hidden_sizes=(128,), batch_size=64, max_epochs=20)
@@ -86,33 +83,9 @@ def test_training_batches_resample_z1_and_prediction_batches_do_not():
     assert torch.equal(x_pred, mu)
 
 
-def test_augmented_batches_draw_z1_from_the_posterior_of_the_augmented_rows(stacked, digits):
-    X = torch.as_tensor(digits[0][:2], dtype=torch.float32).repeat(4000, 1)  # rows a, b, a, ...
-    keep = stacked.latent_dims_
-    z1 = _z1_of_augmented(X, augment=lambda x: x.flip(0),  # b, a, b, ...: a known "augmentation"
-                          m1_net=stacked.m1_.net_, keep=torch.as_tensor(keep))
-    assert z1.shape == (8000, len(keep))
-    mu = stacked.m1_.transform(digits[0][:2])[:, keep]
-    np.testing.assert_allclose(z1[0::2].mean(0), mu[1], atol=0.05)
-    np.testing.assert_allclose(z1[1::2].mean(0), mu[0], atol=0.05)
-    assert z1[0::2].std(0).min() > 0.01  # drawn, not the posterior mean
-
-
-def test_augmented_fit_is_seeded_and_differs_from_the_plain_one(digits):
-    X_train, y_semi = digits[:2]
-    m1 = FrozenEstimator(M1Classifier(**{**M1_PARAMS, "max_epochs": 2}, random_state=0)
-                         .fit(X_train, y_semi))
-    small = {**M2_PARAMS, "max_epochs": 2, "random_state": 0}
-    plain = StackedM1M2Classifier(m1=m1, **small).fit(X_train, y_semi).predict_proba(X_train)
-    a, b = (StackedM1M2Classifier(m1=m1, augment="shift", image_shape=(8, 8), **small)
-            .fit(X_train, y_semi).predict_proba(X_train) for _ in range(2))
-    np.testing.assert_array_equal(a, b)
-    assert np.abs(a - plain).max() > 1e-3
-    with pytest.raises(ValueError, match="augment='shift' shifts .* needs image_shape"):
-        StackedM1M2Classifier(m1=m1, augment="shift", **small).fit(X_train, y_semi)
-
-
 def test_frozen_m1_is_reused_without_refitting(digits):
+    from sklearn.frozen import FrozenEstimator
+
     X_train, y_semi = digits[:2]
     m1 = M1Classifier(latent_dim=4, hidden_sizes=(32,), max_epochs=2, random_state=0)
     m1.fit(X_train, y_semi)
