@@ -121,7 +121,7 @@ SETTINGS = {
         "methods": ["pca_svm", "cnn", "m1", "m2", "m2_cnnq"],
         "m1": {"latent_dim": 128, "network": "cnn", "image_shape": (32, 32, 3)},
         "m2": {"latent_dim": 128, "network": "cnn", "image_shape": (32, 32, 3)},
-        # MNIST's m2_cnnq on colour images (about 70 s an epoch on the Xeon's 2 cores, where
+        # MNIST's m2_cnnq on colour images (70 to 76 s an epoch on the Xeon's 2 cores, where
         # m2's CNNs take about 5 minutes), with what validation chose at N=1000, draw 0
         # (results/m2-trials/cifar-augment*, 20 epochs): augmentation lifted alpha 10 from
         # 0.3898 to 0.4758, and Adam at 1e-3, not FAST_M2's 2e-3, to 0.4950 (5e-4: 0.4748).
