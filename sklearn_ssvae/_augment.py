@@ -1,6 +1,7 @@
-"""Data augmentation of image rows in training batches: random shifts and horizontal flips.
+"""Data augmentation in training batches: dynamic binarisation, random shifts and flips.
 
-The Keras CIFAR-10 example, whose CNN the seed blog used as q(y|x), trains on images shifted
+Kingma's M1 on MNIST trained on every batch redrawn as binary pixels, x ~ Bernoulli(grey
+value) ('binarize'). The Keras CIFAR-10 example, whose CNN the seed blog used as q(y|x), trains on images shifted
 by up to a tenth of their width and height and flipped left to right at random. Here each
 training batch is augmented afresh (M2's whole objective sees the augmented rows, labelled and
 unlabelled alike); prediction never is.
@@ -11,7 +12,7 @@ from functools import partial
 import torch
 import torch.nn.functional as F
 
-AUGMENTATIONS = ("shift", "flip_shift")
+AUGMENTATIONS = ("binarize", "shift", "flip_shift")
 
 
 def augmentation(name, image_shape):
@@ -19,16 +20,26 @@ def augmentation(name, image_shape):
 
     Parameters
     ----------
-    name : {'shift', 'flip_shift'}
-    image_shape : tuple of int
-        (height, width, channels).
+    name : {'binarize', 'shift', 'flip_shift'}
+    image_shape : tuple of int or None
+        (height, width, channels); not used by 'binarize'.
 
     Returns
     -------
     callable
         ``augment(X_batch)``, rows in and out.
     """
+    if name == "binarize":
+        return binarize
     return partial(shift_and_flip, image_shape=image_shape, flip=name == "flip_shift")
+
+
+def binarize(X):
+    """Redraw every value of X as a binary one, 1 with probability the value (in [0, 1]).
+
+    Drawn from torch's global generator, as the reparameterisation noise is.
+    """
+    return torch.bernoulli(X)
 
 
 def shift_and_flip(X, image_shape, flip, max_shift=0.1):

@@ -14,6 +14,8 @@ from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from ._augment import AUGMENTATIONS, augmentation
+from ._batching import AugmentedBatches
 from ._likelihoods import LIKELIHOODS
 from ._net import SemiSupervisedNet, as_float_tensor, check_finite_weights, progress_callbacks
 from ._networks import ACTIVATIONS, NETWORKS, check_image_shape
@@ -105,6 +107,7 @@ class BaseSemiSupervisedVAE(ClassifierMixin, TransformerMixin, BaseEstimator):
         "likelihood": [StrOptions({"auto", *LIKELIHOODS})],
         "network": [StrOptions(set(NETWORKS))],
         "image_shape": [tuple, list, None],
+        "augment": [StrOptions(set(AUGMENTATIONS)), None],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
@@ -266,6 +269,29 @@ class BaseSemiSupervisedVAE(ClassifierMixin, TransformerMixin, BaseEstimator):
             image_shape = check_image_shape(self.image_shape, n_features, conv_autoencoder,
                                             conv_classifier)
         return {"module__network": self.network, "module__image_shape": image_shape}
+
+    def _augmentation_params(self, X):
+        """The skorch net's training batch iterator for ``augment``; none without it."""
+        if self.augment is None:
+            return {}
+        if self.augment == "binarize":
+            if np.min(X) < 0 or np.max(X) > 1:
+                raise ValueError(
+                    "augment='binarize' draws each value as 1 with probability the value, so "
+                    f"it needs every value of X in [0, 1]; got values in [{np.min(X):.4g}, "
+                    f"{np.max(X):.4g}]."
+                )
+            image_shape = None
+        elif self.image_shape is None:
+            raise ValueError(
+                f"augment={self.augment!r} shifts (and flips) images, so it needs "
+                f"image_shape=(height, width[, channels]) to unflatten the rows."
+            )
+        else:
+            image_shape = check_image_shape(self.image_shape, X.shape[1],
+                                            conv_autoencoder=False, conv_classifier=False)
+        return {"iterator_train": AugmentedBatches,
+                "iterator_train__augment": augmentation(self.augment, image_shape)}
 
     def _check_hidden_sizes(self):
         sizes = tuple(self.hidden_sizes)

@@ -65,7 +65,14 @@ class M1Classifier(BaseSemiSupervisedVAE):
     image_shape : tuple of int or None, default=None
         With ``network='cnn'``, how each row unflattens: (height, width) or (height, width,
         channels), channels last, as ``images.reshape(n, -1)`` flattens it. Height and width
-        must be multiples of 4.
+        must be multiples of 4. Needed by ``augment``'s shifts too.
+    augment : {'binarize', 'shift', 'flip_shift'} or None, default=None
+        Data augmentation while training the VAE, every batch drawn afresh: 'binarize'
+        redraws each value of X (in [0, 1]) as 1 with probability the value, as Kingma's M1
+        trained on MNIST (dynamic binarisation); 'shift' and 'flip_shift' shift images
+        (``image_shape``) by up to a tenth of their size and flip them, as in
+        :class:`M2Classifier`. The latent means that the classifier is fitted on, and that
+        ``transform`` gives, are those of X as given. None trains on X as given.
     likelihood : {'auto', 'bernoulli', 'gaussian', 'gaussian_heteroscedastic'}, \
 default='auto'
         p(x|z); 'auto' is Bernoulli when every value of X lies in [0, 1], else 'gaussian'
@@ -150,6 +157,7 @@ default='auto'
         classifier=None,
         network="mlp",
         image_shape=None,
+        augment=None,
         likelihood="auto",
         max_epochs=100,
         batch_size=256,
@@ -167,6 +175,7 @@ default='auto'
         self.classifier = classifier
         self.network = network
         self.image_shape = image_shape
+        self.augment = augment
         self.likelihood = likelihood
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -196,7 +205,7 @@ default='auto'
         X, y = self._validate_Xy(X, y)
         self.classes_, y_encoded = encode_semi_supervised(y)
         self.likelihood_ = resolve_likelihood(self.likelihood, X)
-        self._fit_net(X, y_encoded)
+        self._fit_net(X, y_encoded, **self._augmentation_params(X))
         # X is checked already: encode it without transform's second validation pass.
         Z = self.net_.map_batches(as_float_tensor(X, "cpu"), _latent_mean)
         classifier = self.classifier

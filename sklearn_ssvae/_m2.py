@@ -9,14 +9,12 @@ from sklearn.base import _fit_context
 from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._augment import AUGMENTATIONS, augmentation
 from ._base import BaseSemiSupervisedVAE, seed_from, unfitted_on_error
-from ._batching import AugmentedBatches
 from ._likelihoods import resolve_likelihood
 from ._loss import M2Objective
 from ._models import M2Module
 from ._net import ValidationAccuracy
-from ._networks import NETWORKS, check_image_shape
+from ._networks import NETWORKS
 from ._validation import encode_semi_supervised
 
 
@@ -66,12 +64,14 @@ class M2Classifier(BaseSemiSupervisedVAE):
         channels), channels last, as ``images.reshape(n, -1)`` flattens it. Height and width
         must be multiples of 4 for ``network='cnn'`` and at least 10 for a CNN q(y|x).
         Needed by ``augment`` too.
-    augment : {'shift', 'flip_shift'} or None, default=None
-        Data augmentation of image rows (``image_shape``) while training: every training
-        batch is drawn afresh with each image shifted by a random whole number of pixels, up
-        to a tenth of its height and width (edge pixels repeated), and with 'flip_shift' also
-        flipped left to right with probability 1/2 (not for digits). Every term of the
-        objective sees the augmented rows; prediction never does. None trains on X as given.
+    augment : {'binarize', 'shift', 'flip_shift'} or None, default=None
+        Data augmentation while training: every training batch is drawn afresh with each
+        value redrawn as 0 or 1, 1 with probability the value ('binarize', dynamic
+        binarisation of X in [0, 1]), or with each image (``image_shape``) shifted by a
+        random whole number of pixels, up to a tenth of its height and width (edge pixels
+        repeated), and with 'flip_shift' also flipped left to right with probability 1/2
+        (not for digits). Every term of the objective sees the augmented rows; prediction
+        never does. None trains on X as given.
     likelihood : {'auto', 'bernoulli', 'gaussian', 'gaussian_heteroscedastic'}, \
 default='auto'
         p(x|y,z). 'auto' is Bernoulli when every value of X lies in [0, 1] (images scaled to
@@ -165,7 +165,6 @@ default='auto'
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "classifier_network": [StrOptions(set(NETWORKS)), None],
-        "augment": [StrOptions(set(AUGMENTATIONS)), None],
     }
 
     def __init__(
@@ -238,22 +237,8 @@ default='auto'
         self.classes_, y_encoded = encode_semi_supervised(y)
         self.likelihood_ = resolve_likelihood(self.likelihood, X)
         y_train, validation = self._hold_out_validation(X, y_encoded)
-        self._fit_m2(X, y_train, callbacks=validation, **self._augmentation_params(X.shape[1]))
+        self._fit_m2(X, y_train, callbacks=validation, **self._augmentation_params(X))
         return self
-
-    def _augmentation_params(self, n_features):
-        """The skorch net's training batch iterator for ``augment``; none without it."""
-        if self.augment is None:
-            return {}
-        if self.image_shape is None:
-            raise ValueError(
-                f"augment={self.augment!r} shifts (and flips) images, so it needs "
-                f"image_shape=(height, width[, channels]) to unflatten the rows."
-            )
-        image_shape = check_image_shape(self.image_shape, n_features, conv_autoencoder=False,
-                                        conv_classifier=False)
-        return {"iterator_train": AugmentedBatches,
-                "iterator_train__augment": augmentation(self.augment, image_shape)}
 
     def _hold_out_validation(self, X_classifier, y_encoded):
         """With ``early_stopping``, hide the labels of a stratified validation share.
