@@ -1,12 +1,12 @@
-"""Data augmentation of image rows while training M2 (``augment``)."""
+"""Data augmentation while training M1 and M2 (``augment``)."""
 
 import numpy as np
 import pytest
 import torch
 from sklearn.datasets import load_digits
 
-from sklearn_ssvae import M2Classifier
-from sklearn_ssvae._augment import shift_and_flip
+from sklearn_ssvae import M1Classifier, M2Classifier
+from sklearn_ssvae._augment import binarize, shift_and_flip
 from sklearn_ssvae._batching import AugmentedBatches
 from sklearn_ssvae.datasets import make_semi_supervised
 
@@ -54,6 +54,15 @@ def test_edge_pixels_fill_the_space_a_shift_opens():
         assert torch.isin(o, x).all()
 
 
+def test_binarize_draws_ones_with_probability_the_value():
+    torch.manual_seed(0)
+    p = torch.tensor([0.0, 0.2, 0.5, 1.0])
+    out = binarize(p.repeat(20000, 1))
+    assert set(out.unique().tolist()) <= {0.0, 1.0}
+    np.testing.assert_allclose(out.mean(0).numpy(), p.numpy(), atol=0.01)
+    assert out[:, 0].eq(0).all() and out[:, 3].eq(1).all()
+
+
 def test_only_training_batches_are_augmented():
     class Data:
         X = torch.arange(8.0).reshape(2, 4)
@@ -74,22 +83,36 @@ def digits():
     return X / 16, make_semi_supervised(y, 100, random_state=0)
 
 
-def test_augmented_fit_is_seeded_and_differs_from_the_plain_one(digits):
+@pytest.mark.parametrize("Estimator", [M1Classifier, M2Classifier])
+@pytest.mark.parametrize("augment", ["binarize", "shift"])
+def test_augmented_fit_is_seeded_and_differs_from_the_plain_one(digits, Estimator, augment):
     X, y = digits
-    plain = M2Classifier(**SMALL).fit(X, y).predict_proba(X)
-    a = M2Classifier(augment="shift", image_shape=(8, 8), **SMALL).fit(X, y).predict_proba(X)
-    b = M2Classifier(augment="shift", image_shape=(8, 8), **SMALL).fit(X, y).predict_proba(X)
+    plain = Estimator(**SMALL).fit(X, y).transform(X)
+    a = Estimator(augment=augment, image_shape=(8, 8), **SMALL).fit(X, y).transform(X)
+    b = Estimator(augment=augment, image_shape=(8, 8), **SMALL).fit(X, y).transform(X)
     np.testing.assert_array_equal(a, b)
     assert np.abs(a - plain).max() > 1e-3
+
+
+@pytest.mark.parametrize("Estimator", [M1Classifier, M2Classifier])
+def test_binarize_needs_no_image_shape_and_refuses_values_outside_0_1(digits, Estimator):
+    X, y = digits
+    assert Estimator(augment="binarize", **SMALL).fit(X, y).score(X, y) > 0
+    clf = Estimator(augment="binarize", **SMALL)
+    with pytest.raises(ValueError, match=r"needs every value of X in \[0, 1\]; got values "
+                                         r"in \[0, 16\]"):
+        clf.fit(X * 16, y)
+    assert not hasattr(clf, "classes_")
 
 
 @pytest.mark.parametrize("image_shape, message", [
     (None, "augment='flip_shift' shifts .* needs image_shape"),
     ((8, 9), "holds 72 values but X has 64 features"),
 ])
-def test_augment_needs_an_image_shape_that_fits_the_rows(digits, image_shape, message):
+@pytest.mark.parametrize("Estimator", [M1Classifier, M2Classifier])
+def test_augment_needs_an_image_shape_that_fits_the_rows(digits, image_shape, message, Estimator):
     X, y = digits
-    clf = M2Classifier(augment="flip_shift", image_shape=image_shape, **SMALL)
+    clf = Estimator(augment="flip_shift", image_shape=image_shape, **SMALL)
     with pytest.raises(ValueError, match=message):
         clf.fit(X, y)
     assert not hasattr(clf, "classes_")
