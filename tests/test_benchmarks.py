@@ -257,8 +257,9 @@ def test_each_method_gets_its_vae_settings_and_equal_settings_share_one_fit(monk
     vaes = tables.fit_vaes(p, X, y, 0, "cpu")
     assert vaes["m1"][0].settings["activation"] == "softplus"  # the dataset's vae_of
     assert "activation" not in vaes["m1m2"][0].settings
+    assert vaes["m1m2"][0].settings["augment"] == "binarize"
     assert len(fits) == 2
-    relu = ["--m1", '{"activation": "relu"}']
+    relu = ["--m1", '{"activation": "relu", "augment": "binarize"}']
     p = tables.plan(tables.parse_args(["--methods", "m1", "m1m2", *relu]))
     vaes = tables.fit_vaes(p, X, y, 0, "cpu")
     assert vaes["m1"][0] is vaes["m1m2"][0] and len(fits) == 3
@@ -277,7 +278,7 @@ def test_a_draw_0_choice_from_a_plan_with_one_vae_for_both_methods():
     rows = [{**_row(100, 0, 0, None), "method": m, "chosen_params": {"C": 1.0}}
             for m in ("m1", "m1m2")]
     earlier = {"runs": [{"plan": json.loads(json.dumps(old))}], "rows": rows}
-    # The old VAE was the ReLU one: what m1m2 still fits, not m1's softplus VAE.
+    # The old VAE was m1m2's: what m1m2 still fits, not m1's softplus VAE.
     assert tables.draw_0_choice([], earlier, p, "m1m2", 100) == {"C": 1.0}
     with pytest.raises(SystemExit, match="another settings"):
         tables.draw_0_choice([], earlier, p, "m1", 100)
