@@ -1,10 +1,10 @@
 """Data augmentation in training batches: dynamic binarisation, random shifts and flips.
 
 Kingma's M1 on MNIST trained on every batch redrawn as binary pixels, x ~ Bernoulli(grey
-value) ('binarize'). The Keras CIFAR-10 example, whose CNN the seed blog used as q(y|x), trains on images shifted
-by up to a tenth of their width and height and flipped left to right at random. Here each
-training batch is augmented afresh (M2's whole objective sees the augmented rows, labelled and
-unlabelled alike); prediction never is.
+value) ('binarize'). The Keras CIFAR-10 example, whose CNN the seed blog used as q(y|x),
+trains on images shifted by up to a tenth of their width and height and flipped left to right
+at random. Here each training batch is augmented afresh (the whole objective of M1 or M2 sees
+the augmented rows, labelled and unlabelled alike); prediction never is.
 """
 
 from functools import partial

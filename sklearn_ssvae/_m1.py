@@ -69,10 +69,11 @@ class M1Classifier(BaseSemiSupervisedVAE):
     augment : {'binarize', 'shift', 'flip_shift'} or None, default=None
         Data augmentation while training the VAE, every batch drawn afresh: 'binarize'
         redraws each value of X (in [0, 1]) as 1 with probability the value, as Kingma's M1
-        trained on MNIST (dynamic binarisation); 'shift' and 'flip_shift' shift images
-        (``image_shape``) by up to a tenth of their size and flip them, as in
-        :class:`M2Classifier`. The latent means that the classifier is fitted on, and that
-        ``transform`` gives, are those of X as given. None trains on X as given.
+        trained on MNIST (dynamic binarisation; X outside [0, 1] raises a ValueError);
+        'shift' shifts images (``image_shape``) by up to a tenth of their size, and
+        'flip_shift' also flips half of them left to right, as in :class:`M2Classifier`.
+        The latent means that the classifier is fitted on, and that ``transform`` gives,
+        are those of X as given. None trains on X as given.
     likelihood : {'auto', 'bernoulli', 'gaussian', 'gaussian_heteroscedastic'}, \
 default='auto'
         p(x|z); 'auto' is Bernoulli when every value of X lies in [0, 1], else 'gaussian'
