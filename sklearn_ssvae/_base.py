@@ -275,11 +275,12 @@ class BaseSemiSupervisedVAE(ClassifierMixin, TransformerMixin, BaseEstimator):
         if self.augment is None:
             return {}
         if self.augment == "binarize":
-            if np.min(X) < 0 or np.max(X) > 1:
+            low, high = np.min(X), np.max(X)
+            if low < 0 or high > 1:
                 raise ValueError(
                     "augment='binarize' draws each value as 1 with probability the value, so "
-                    f"it needs every value of X in [0, 1]; got values in [{np.min(X):.4g}, "
-                    f"{np.max(X):.4g}]."
+                    f"it needs every value of X in [0, 1]; got values in [{low:.4g}, "
+                    f"{high:.4g}]."
                 )
             image_shape = None
         elif self.image_shape is None:

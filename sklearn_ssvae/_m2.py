@@ -63,7 +63,7 @@ class M2Classifier(BaseSemiSupervisedVAE):
         With a 'cnn' network, how each row unflattens: (height, width) or (height, width,
         channels), channels last, as ``images.reshape(n, -1)`` flattens it. Height and width
         must be multiples of 4 for ``network='cnn'`` and at least 10 for a CNN q(y|x).
-        Needed by ``augment`` too.
+        Needed by ``augment``'s shifts too.
     augment : {'binarize', 'shift', 'flip_shift'} or None, default=None
         Data augmentation while training: every training batch is drawn afresh with each
         value redrawn as 0 or 1, 1 with probability the value ('binarize', dynamic
