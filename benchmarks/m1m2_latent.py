@@ -14,8 +14,10 @@ Run from the repository root::
 
     python benchmarks/m1m2_latent.py --data-home ../shared/data
     python benchmarks/m1m2_latent.py --data-home ../shared/data --m1 '{"max_epochs": 200}'
+    python benchmarks/m1m2_latent.py --data-home ../shared/data --quick   # a harness check
 
-It writes ``m1m2_latent-<machine>.json`` and ``.md`` into ``--out``.
+It writes ``m1m2_latent-<machine>[-quick].json`` and ``.md`` into ``--out``. ``--quick`` fits
+on ``tables.py --quick``'s rows and epochs.
 """
 
 import argparse
@@ -24,8 +26,7 @@ import time
 
 import numpy as np
 import tables
-from _common import RESULTS, command_line
-from _common import write_machine_result
+from _common import RESULTS, command_line, write_machine_result
 from _machine import describe, machine
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
@@ -37,14 +38,17 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-home", default=None)
     parser.add_argument("--draw", type=int, default=0)
-    parser.add_argument("--n-labelled", type=int, nargs="+", default=[3000])
+    parser.add_argument("--n-labelled", type=int, nargs="+", default=None,
+                        help="label counts below every fitting row (default 3000; 100 with "
+                             "--quick)")
     parser.add_argument("--min-latent-std", type=float, default=0.1)
     parser.add_argument("--m1", default="{}",
                         help="settings of M1's VAE over m1m2's in tables.py (JSON)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--out", default=str(RESULTS / "m1m2-trials" / "latent-ceiling"))
+    parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
-    args.quick = False  # the results file's name has no -quick
+    args.n_labelled = args.n_labelled or ([100] if args.quick else [3000])
     return args
 
 
@@ -60,10 +64,10 @@ def classifiers(n_labelled):
 def main(argv=None):
     args = parse_args(argv)
     p = tables.plan(tables.parse_args(["--dataset", "mnist", "--methods", "m1m2",
-                                       "--m1", args.m1]))
+                                       "--m1", args.m1] + ["--quick"] * args.quick))
     X_train, y_train, _, _ = load_mnist(args.data_home)
-    X_fit, y_fit, X_val, y_val = tables.split(X_train, y_train, p["n_validation"], None,
-                                              args.draw)
+    X_fit, y_fit, X_val, y_val = tables.split(X_train, y_train, p["n_validation"],
+                                              p["n_fit_rows"], args.draw)
     start = time.perf_counter()
     m1, vae_seconds = tables.fit_vaes(p, X_fit, y_fit, args.draw, args.device)["m1m2"]
     mu_fit, mu_val = m1.transform(X_fit), m1.transform(X_val)
@@ -87,7 +91,7 @@ def main(argv=None):
                              "fit_seconds": time.perf_counter() - t})
                 print(rows[-1], flush=True)
     info = machine()
-    result = {"benchmark": "m1m2_latent", "command": command_line(argv),
+    result = {"benchmark": "m1m2_latent", "quick": args.quick, "command": command_line(argv),
               "git_commit": info["git_commit"], "machine": info, "draw": args.draw,
               "vae": tables.vae_settings(p, "m1m2"), "vae_seconds": vae_seconds,
               "latent_dims_kept": kept.tolist(), "n_fit_rows": len(X_fit),
@@ -97,9 +101,10 @@ def main(argv=None):
 
 
 def markdown(result):
+    quick = " (quick run: harness check, not results)" if result["quick"] else ""
     lines = [
         f"Machine: {describe(result['machine'])}. `{result['command']}` at commit "
-        f"{result['git_commit']}.",
+        f"{result['git_commit']}{quick}.",
         "",
         f"M1's VAE {json.dumps(result['vae'])} on {result['n_fit_rows']} fitting rows of draw "
         f"{result['draw']} ({result['vae_seconds']:.0f} s); {len(result['latent_dims_kept'])} "

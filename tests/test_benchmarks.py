@@ -16,6 +16,7 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 TABLES = BENCHMARKS / "tables.py"
 PROFILE = BENCHMARKS / "profile_m2.py"
 PRECISION = BENCHMARKS / "precision.py"
+LATENT = BENCHMARKS / "m1m2_latent.py"
 
 
 def run_quick(script, tmp_path, *args):
@@ -46,6 +47,19 @@ def test_quick_mnist_table(tmp_path):
     assert {t["method"] for t in run["targets"]} == {"m2", "m2_cnnq", "m1m2"}
     (cnnq,) = [r for r in run["rows"] if r["method"] == "m2_cnnq"]
     assert run["runs"][cnnq["run"]]["plan"]["m2_cnnq"]["classifier_network"] == "cnn"
+
+
+def test_quick_m1m2_latent_ceiling(tmp_path):
+    run_quick(LATENT, tmp_path)
+    (json_path,) = tmp_path.glob("m1m2_latent-*-quick.json")
+    run = json.loads(json_path.read_text())
+    assert 1 <= len(run["latent_dims_kept"]) <= 50
+    # N labels, then every fitting row; each input and classifier, scored on validation rows.
+    assert sorted({r["n_labelled"] for r in run["rows"]}) == [100, run["n_fit_rows"]]
+    assert {r["input"] for r in run["rows"]} == {"z1 (kept dimensions)", "z1 (all dimensions)",
+                                                 "pixels"}
+    assert all(0 <= r["validation_accuracy"] <= 1 for r in run["rows"])
+    assert json_path.with_suffix(".md").read_text().startswith("Machine:")
 
 
 def test_quick_m2_profile(tmp_path):
