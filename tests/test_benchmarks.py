@@ -1,5 +1,5 @@
-"""The accuracy-table, precision and profile benchmarks run end to end in quick mode (smoke
-tests)."""
+"""The accuracy-table, latent-ceiling, precision and profile benchmarks run end to end in quick
+mode (smoke tests)."""
 
 import json
 import shlex
