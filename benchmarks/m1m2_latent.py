@@ -34,6 +34,7 @@ from _machine import describe, machine
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
 
+from sklearn_ssvae._stacked import informative_latent_dims
 from sklearn_ssvae.datasets import load_mnist, make_semi_supervised
 
 
@@ -74,10 +75,7 @@ def main(argv=None):
     start = time.perf_counter()
     m1, vae_seconds = tables.fit_vaes(p, X_fit, y_fit, args.draw, args.device)["m1m2"]
     mu_fit, mu_val = m1.transform(X_fit), m1.transform(X_val)
-    spread = mu_fit.std(axis=0)
-    kept = np.flatnonzero(spread > args.min_latent_std)
-    if len(kept) == 0:  # as StackedM1M2Classifier: at least one dimension
-        kept = np.array([np.argmax(spread)])
+    kept = informative_latent_dims(mu_fit, args.min_latent_std)  # StackedM1M2Classifier's
     print(f"{len(kept)} of {mu_fit.shape[1]} latent dimensions kept", flush=True)
     inputs = {"z1 (kept dimensions)": (mu_fit[:, kept], mu_val[:, kept]),
               "z1 (all dimensions)": (mu_fit, mu_val),

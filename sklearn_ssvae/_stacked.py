@@ -16,6 +16,15 @@ from ._net import as_float_tensor
 from ._validation import encode_semi_supervised
 
 
+def informative_latent_dims(mu, min_latent_std):
+    """Indices of the latent dimensions whose posterior means ``mu`` (rows by dimensions)
+    have a standard deviation above ``min_latent_std`` over the rows; at least one, the most
+    spread, is always kept."""
+    spread = mu.std(axis=0)
+    kept = np.flatnonzero(spread > min_latent_std)
+    return kept if len(kept) else np.array([np.argmax(spread)])
+
+
 def _posterior(module, x):
     mu, logvar = module.encode(x)
     return torch.cat([mu, torch.exp(0.5 * logvar)], dim=1)
@@ -175,10 +184,7 @@ precision, device, random_state, verbose, callbacks, accelerator
         self.m1_ = m1.fit(X, y)
         posterior = self.m1_.net_.map_batches(as_float_tensor(X, "cpu"), _posterior)
         mu, sigma = np.split(posterior, 2, axis=1)
-        spread = mu.std(axis=0)
-        self.latent_dims_ = np.flatnonzero(spread > self.min_latent_std)
-        if len(self.latent_dims_) == 0:
-            self.latent_dims_ = np.array([np.argmax(spread)])
+        self.latent_dims_ = informative_latent_dims(mu, self.min_latent_std)
         # Dropped dimensions are set to their mean when M2's samples are decoded by M1.
         self._z1_fill = mu.mean(axis=0)
         keep = self.latent_dims_
