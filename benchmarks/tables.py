@@ -42,10 +42,15 @@ machine's table can be filled a few methods, sizes or draws at a time (``--metho
 ``--n-labelled``, ``--first-draw``); every row names the run (command, commit, settings) that
 produced it.
 
-``--import-cells FILE`` fits nothing: it copies the cells named by ``--methods`` and
-``--n-labelled`` (every draw, each row with its run) from another results file of the same
-machine (a trial folder's, made with ``--out``) into this machine's file, replacing those
-cells there. A setting tried in a trial folder joins the table without being fitted again.
+``--import-cells FILE [FILE ...]`` fits nothing: it copies the cells named by ``--methods``
+and ``--n-labelled`` (every draw, each row with its run) from other results files of the same
+machine (trial folders', made with ``--out``) into this machine's file, replacing those cells
+there. A setting tried in a trial folder joins the table without being fitted again. Where
+several files hold a row (method, N, draw), their runs must have fitted the same thing but for
+the method's grid, and the row is chosen as one run with the grids together would have chosen
+it: the one with the best validation accuracy (the earlier file on a tie), its
+``validation_accuracy_by_params`` listing every file's candidates and ``candidate_runs`` the
+runs whose candidates lost.
 
 ``--rewrite`` fits nothing either: it writes this machine's Markdown table and plot again from
 its JSON file, for when the way they are written has changed.
@@ -229,9 +234,10 @@ def parse_args(argv=None):
     parser.add_argument("--device", default="auto")
     parser.add_argument("--quick", action="store_true",
                         help="a few thousand rows, one draw, 2 epochs: checks the harness")
-    parser.add_argument("--import-cells", default=None, metavar="FILE",
-                        help="fit nothing; copy the --methods cells at --n-labelled from FILE, "
-                             "another results file of this machine, into this one")
+    parser.add_argument("--import-cells", nargs="+", default=None, metavar="FILE",
+                        help="fit nothing; copy the --methods cells at --n-labelled from "
+                             "other results files of this machine into this one, each row "
+                             "from the file whose run did best on its validation rows")
     parser.add_argument("--rewrite", action="store_true",
                         help="fit nothing; write the Markdown table and plot again from the "
                              "JSON results file")
@@ -511,18 +517,19 @@ def rewrite_main(args, info):
 
 
 def import_main(args, p, info):
-    """``--import-cells``: copy cells from another results file of this machine."""
+    """``--import-cells``: copy cells from other results files of this machine."""
     path = results_file(args, info)
-    source_path = Path(args.import_cells)
-    if source_path.name != path.name or source_path.resolve() == path.resolve():
-        raise SystemExit(f"--import-cells: {source_path} is not another {path.name}: cells "
-                         "come from a results file of this machine, dataset and mode")
-    source = json.loads(source_path.read_text())
+    sources = []
+    for source_path in map(Path, args.import_cells):
+        if source_path.name != path.name or source_path.resolve() == path.resolve():
+            raise SystemExit(f"--import-cells: {source_path} is not another {path.name}: "
+                             "cells come from a results file of this machine, dataset and mode")
+        sources.append(json.loads(source_path.read_text()))
     earlier = json.loads(path.read_text()) if path.exists() else {"runs": [], "rows": []}
     cells = {(m, n) for m in p["methods"] for n in p["n_labelled"]}
-    # The imported cells hold the latest fits, so the machine is theirs, not the importer's
-    # (which fits nothing), as ``--rewrite`` keeps the latest run's.
-    write(args, source.get("machine", info), *import_cells(earlier, source, cells))
+    # The imported cells hold the latest fits, so the machine is theirs (the first file's),
+    # not the importer's (which fits nothing), as ``--rewrite`` keeps the latest run's.
+    write(args, sources[0].get("machine", info), *import_cells(earlier, sources, cells))
 
 
 def fit_vaes(p, X_fit, y_fit, draw, device):
@@ -567,25 +574,32 @@ def draw_0_choice(rows, earlier, p, method, n):
     if row is None:
         raise SystemExit(f"--select-on-draw-0: no draw-0 row for {method} at N={n} in this "
                          "run or the results file; run draw 0 first")
-    then, now = earlier["runs"][row["run"]]["plan"], json.loads(json.dumps(p))
+    differ = plan_differences(earlier["runs"][row["run"]]["plan"], p, method)
+    if differ:
+        raise SystemExit(f"--select-on-draw-0: the draw-0 row for {method} at N={n} in the "
+                         f"results file was fitted with another {' and '.join(differ)}; "
+                         "rerun draw 0 with this run's settings")
+    return row["chosen_params"]
+
+
+def plan_differences(then, now, method, but_grid=False):
+    """What of ``method``'s fit differs between two runs' plans: a list drawn from 'grid',
+    'epochs', 'settings' (the method's, or its VAE's) and 'split' (the row counts), leaving
+    out the grid if ``but_grid``."""
+    then, now = json.loads(json.dumps(then)), json.loads(json.dumps(now))
     models = {"m1": ["m1"], "m1m2": ["m1m2", "m1"]}.get(method, [method])  # M1+M2 rests on M1
 
     def settings(plan):
         return vae_settings(plan, method) if method in VAE_USERS else plan.get(method)
 
     same = {
-        "grid": then["grids"][method] == now["grids"][method],
+        "grid": but_grid or then["grids"][method] == now["grids"][method],
         "epochs": all(then["epochs"].get(m) == now["epochs"].get(m) for m in models),
         "settings": settings(then) == settings(now),
-        "split": (then["n_validation"], then["n_fit_rows"]) == (p["n_validation"],
-                                                               p["n_fit_rows"]),
+        "split": (then["n_validation"], then["n_fit_rows"]) == (now["n_validation"],
+                                                               now["n_fit_rows"]),
     }
-    differ = [k for k, v in same.items() if not v]
-    if differ:
-        raise SystemExit(f"--select-on-draw-0: the draw-0 row for {method} at N={n} in the "
-                         f"results file was fitted with another {' and '.join(differ)}; "
-                         "rerun draw 0 with this run's settings")
-    return row["chosen_params"]
+    return [k for k, v in same.items() if not v]
 
 
 def merge(previous, run, rows):
@@ -611,34 +625,73 @@ def merge(previous, run, rows):
     return join([(previous, old_rows), ({"runs": [run]}, [{**r, "run": 0} for r in rows])])
 
 
-def import_cells(previous, source, cells):
+def import_cells(previous, sources, cells):
     """``previous`` (the results file's contents) with the ``cells`` (method, N) replaced by
-    all of their rows in ``source`` (another results file's contents).
+    their rows in ``sources`` (other results files' contents).
 
-    Each row keeps its run (command, commit, machine); a run in both files is listed once.
-    A cell ``source`` lacks draw 0 of is refused, as a run that did not make draw 0 cannot
-    start a cell.
+    Each row keeps its run (command, commit, machine); a run in several files is listed
+    once. Where several sources hold a row (method, N, draw), the one with the best
+    validation accuracy is kept (the earlier source on a tie), as one run fitting their grids
+    together would have chosen: its ``validation_accuracy_by_params`` lists every source's
+    candidates in order and its ``candidate_runs`` the runs of the rows it beat. Their runs
+    must have fitted the method alike but for its grid (epochs, settings, split). A cell no
+    source has draw 0 of is refused, as a run that did not make draw 0 cannot start a cell.
 
     Returns
     -------
     runs : list of dict
     rows : list of dict, each with ``run``, an index into ``runs``
     """
-    new_rows = [r for r in source["rows"] if (r["method"], r["n_labelled"]) in cells]
-    missing = cells - {(r["method"], r["n_labelled"]) for r in new_rows if r["draw"] == 0}
+    def cell(row):
+        return row["method"], row["n_labelled"]
+
+    old_rows = [r for r in previous["rows"] if cell(r) not in cells]
+    runs, rows = join([(previous, old_rows)] + [
+        (source, [r for r in source["rows"] if cell(r) in cells]) for source in sources])
+    offered = {}
+    for row in rows[len(old_rows):]:
+        offered.setdefault((*cell(row), row["draw"]), []).append(row)
+    missing = cells - {(m, n) for m, n, draw in offered if draw == 0}
     if missing:
-        raise SystemExit("--import-cells: the file has no draw-0 row for " + ", ".join(
+        raise SystemExit("--import-cells: no file has a draw-0 row for " + ", ".join(
             f"{m} at N={n}" for m, n in sorted(missing)))
-    old_rows = [r for r in previous["rows"] if (r["method"], r["n_labelled"]) not in cells]
-    return join([(previous, old_rows), (source, new_rows)])
+    chosen = [_best_of(group, runs) for _, group in sorted(offered.items())]
+    return join([({"runs": runs}, old_rows + chosen)])
+
+
+def _best_of(rows, runs):
+    """One row (method, N, draw) from several files' ``rows``: the best on validation, with
+    the others' candidates (see ``import_cells``)."""
+    if len(rows) == 1:
+        return rows[0]
+    method, n, draw = rows[0]["method"], rows[0]["n_labelled"], rows[0]["draw"]
+    where = f"--import-cells: {method} at N={n}, draw {draw}"
+    if any("chosen_on_draw" in r for r in rows):
+        raise SystemExit(f"{where}: a row fitted draw 0's choice (--select-on-draw-0), so its "
+                         "draw searched no grid to join with another file's; import that cell "
+                         "from one file")
+    for row in rows[1:]:
+        differ = plan_differences(runs[rows[0]["run"]]["plan"], runs[row["run"]]["plan"],
+                                  method, but_grid=True)
+        if differ:
+            raise SystemExit(f"{where}: the files' runs fitted it with another "
+                             f"{' and '.join(differ)}, so their validation scores are not one "
+                             "grid's; import that cell from one file")
+    best = max(rows, key=lambda r: r["validation_accuracy"])  # the first of equals
+    return {**best,
+            "validation_accuracy_by_params": [c for r in rows
+                                              for c in r["validation_accuracy_by_params"]],
+            "all_candidates_seconds": sum(r["all_candidates_seconds"] for r in rows),
+            "candidate_runs": [r["run"] for r in rows if r is not best]}
 
 
 def join(parts):
     """One list of runs and rows from ``(contents, rows)`` parts, ``rows`` taken from
     ``contents`` (a results file's, or a single run's ``{"runs": [run]}``).
 
-    Each row's ``run`` is renumbered into the joined ``runs``, which hold the runs the rows
-    name, in order of first use, each once.
+    Each row's ``run`` (and ``candidate_runs``, where an import chose it among several runs)
+    is renumbered into the joined ``runs``, which hold the runs the rows name, in order of
+    first use, each once.
 
     Returns
     -------
@@ -646,12 +699,19 @@ def join(parts):
     rows : list of dict, each with ``run``, an index into ``runs``
     """
     runs, joined = [], []
+
+    def renumber(contents, index):
+        run = contents["runs"][index]
+        if run not in runs:
+            runs.append(run)
+        return runs.index(run)
+
     for contents, rows in parts:
         for row in rows:
-            run = contents["runs"][row["run"]]
-            if run not in runs:
-                runs.append(run)
-            joined.append({**row, "run": runs.index(run)})
+            row = {**row, "run": renumber(contents, row["run"])}
+            if "candidate_runs" in row:
+                row["candidate_runs"] = [renumber(contents, i) for i in row["candidate_runs"]]
+            joined.append(row)
     return runs, joined
 
 
@@ -734,7 +794,7 @@ def markdown(result):
     lines += ["", "Runs:", ""]
     for i, run in enumerate(result["runs"]):
         methods = [m for m in run["methods"] if any(
-            r["run"] == i and r["method"] == m for r in result["rows"])]
+            _from_run(r, i) and r["method"] == m for r in result["rows"])]
         grids = "".join(f"; {m}'s grid {g}" for m, g in run["plan"]["grids"].items()
                         if m in methods and g != default_grid(result["dataset"], m))
         for m in [m for m in methods if m in VAE_USERS]:
@@ -749,7 +809,7 @@ def markdown(result):
             f"{run['plan']['epochs']}{overridden}{grids}, "
             f"{run['plan']['n_validation']} validation rows, "
             f"{run['n_fit_rows']} fitting rows, {run['n_test_rows']} test rows; "
-            f"its rows in the table: {rows_of_run(result['rows'], i)}.")
+            f"{rows_of_run(result['rows'], i)}.")
     if result["targets"]:
         lines += ["", "Targets:", ""]
         for t in result["targets"]:
@@ -772,16 +832,29 @@ def markdown(result):
 
 
 def rows_of_run(rows, run):
-    """'M2 (ours) at N=100 (draws 0, 1), ...': the table's rows that ``run`` produced."""
-    draws = {}
-    for r in rows:
-        if r["run"] == run:
+    """'its rows in the table: M2 (ours) at N=100 (draws 0, 1), ...', and the rows where
+    ``run``'s candidates lost to another run's (see ``import_cells``)."""
+    def cells(rows):
+        draws = {}
+        for r in rows:
             draws.setdefault(r["method"], {}).setdefault(r["n_labelled"], []).append(r["draw"])
+        return "; ".join(
+            f"{NAMES[m]} at " + ", ".join(
+                f"N={n} (draw{'s' if len(d) > 1 else ''} {', '.join(map(str, sorted(d)))})"
+                for n, d in sorted(by_n.items()))
+            for m, by_n in draws.items())
+
+    own = [r for r in rows if r["run"] == run]
+    lost = [r for r in rows if run in r.get("candidate_runs", ())]
     return "; ".join(
-        f"{NAMES[m]} at " + ", ".join(
-            f"N={n} (draw{'s' if len(d) > 1 else ''} {', '.join(map(str, sorted(d)))})"
-            for n, d in sorted(by_n.items()))
-        for m, by_n in draws.items())
+        [f"its rows in the table: {cells(own)}"] * bool(own)
+        + [f"its settings lost on validation to another run's (whose rows list them) in: "
+           f"{cells(lost)}"] * bool(lost))
+
+
+def _from_run(row, run):
+    """Whether ``row`` holds a fit of ``run``: its own, or a candidate that lost."""
+    return row["run"] == run or run in row.get("candidate_runs", ())
 
 
 def on_machine(run):

@@ -162,15 +162,56 @@ def test_imported_cells_replace_their_cells_with_every_draw_and_its_run():
     # A trial file: N=100 in two runs (draw 0, then draw 1), and a cell not imported.
     source = {"runs": [{"n": "a"}, {"n": "b"}, {"n": 0}], "rows": [
         _row(100, 0, 0, 1.0), _row(100, 1, 1, 1.0), _row(1000, 0, 2, 1.0)]}
-    runs, rows = tables.import_cells(previous, source, {("m2", 100)})
+    runs, rows = tables.import_cells(previous, [source], {("m2", 100)})
     assert [(r["n_labelled"], r["draw"], runs[r["run"]]["n"], r["chosen_params"]["alpha"])
             for r in rows] == [(600, 0, 0, 10.0), (100, 0, "a", 1.0), (100, 1, "b", 1.0)]
     assert runs == [{"n": 0}, {"n": "a"}, {"n": "b"}]
     # A run found in both files is listed once.
-    runs, rows = tables.import_cells(previous, source, {("m2", 1000)})
+    runs, rows = tables.import_cells(previous, [source], {("m2", 1000)})
     assert runs == [{"n": 0}] and {r["run"] for r in rows} == {0}
-    with pytest.raises(SystemExit, match="no draw-0 row for m2 at N=600"):
-        tables.import_cells(previous, source, {("m2", 600)})
+    with pytest.raises(SystemExit, match="no file has a draw-0 row for m2 at N=600"):
+        tables.import_cells(previous, [source], {("m2", 600)})
+
+
+def _scored(n, draw, run, alpha, validation, test, **extra):
+    return _row(n, draw, run, alpha, validation_accuracy=validation, test_accuracy=test,
+                validation_accuracy_by_params=[[{"alpha": alpha}, validation]],
+                all_candidates_seconds=10.0, **extra)
+
+
+def test_a_row_in_several_files_is_chosen_on_validation_as_one_grid_would_choose_it():
+    tables = _tables()
+    plan = {"grids": {"m2": [{"alpha": 1.0}]}, "epochs": {"m2": 50}, "m2": {},
+            "n_validation": 5000, "n_fit_rows": None}
+    run_a, run_b = {"n": "a", "plan": plan}, {"n": "b", "plan": {
+        **plan, "grids": {"m2": [{"alpha": 10.0}]}}}
+    a = {"runs": [run_a], "rows": [_scored(100, 0, 0, 1.0, 0.95, 0.90),
+                                   _scored(100, 1, 0, 1.0, 0.93, 0.91)]}
+    # b wins draw 0 on validation though a's test score is better; a wins draw 1 on a tie.
+    b = {"runs": [run_b], "rows": [_scored(100, 0, 0, 10.0, 0.96, 0.80),
+                                   _scored(100, 1, 0, 10.0, 0.93, 0.99)]}
+    runs, rows = tables.import_cells({"runs": [], "rows": []}, [a, b], {("m2", 100)})
+    draw_0, draw_1 = rows
+    assert (runs[draw_0["run"]], draw_0["test_accuracy"]) == (run_b, 0.80)
+    assert (runs[draw_1["run"]], draw_1["test_accuracy"]) == (run_a, 0.91)
+    assert draw_0["validation_accuracy_by_params"] == [[{"alpha": 1.0}, 0.95],
+                                                       [{"alpha": 10.0}, 0.96]]
+    assert [runs[i] for i in draw_0["candidate_runs"]] == [run_a]
+    assert draw_0["all_candidates_seconds"] == 20.0
+    # Two candidates: the table no longer calls the cell a grid of one setting, and the run
+    # whose setting lost is named as such.
+    assert tables.single_settings(rows) == ""
+    assert tables.rows_of_run(rows, runs.index(run_a)) == (
+        "its rows in the table: M2 (ours) at N=100 (draw 1); its settings lost on validation "
+        "to another run's (whose rows list them) in: M2 (ours) at N=100 (draw 0)")
+    # Runs that fitted the method otherwise but for its grid are not one grid's candidates.
+    b["runs"][0] = {**run_b, "plan": {**run_b["plan"], "epochs": {"m2": 20}}}
+    with pytest.raises(SystemExit, match="draw 0: the files' runs fitted it with another epochs"):
+        tables.import_cells({"runs": [], "rows": []}, [a, b], {("m2", 100)})
+    b["runs"][0] = run_b
+    b["rows"][1]["chosen_on_draw"] = 0
+    with pytest.raises(SystemExit, match="draw 1: a row fitted draw 0's choice"):
+        tables.import_cells({"runs": [], "rows": []}, [a, b], {("m2", 100)})
 
 
 def test_import_cells_takes_another_results_file_of_this_machine_only(tmp_path):
@@ -180,7 +221,7 @@ def test_import_cells_takes_another_results_file_of_this_machine_only(tmp_path):
     p, info = tables.plan(args), tables.machine()
     name = tables.results_file(args, info).name
     for source in [tmp_path / "other.json", tmp_path / "table" / name]:
-        args.import_cells = str(source)
+        args.import_cells = [str(source)]
         with pytest.raises(SystemExit, match="is not another"):
             tables.import_main(args, p, info)
     trial = tmp_path / "trial" / name
@@ -191,7 +232,7 @@ def test_import_cells_takes_another_results_file_of_this_machine_only(tmp_path):
     recorded = {**info, "cpu": "the machine of the trial"}
     trial.write_text(json.dumps({"machine": recorded, "runs": [run],
                                  "rows": [_row(100, 0, 0, 1.0)]}))
-    args.import_cells = str(trial)
+    args.import_cells = [str(trial)]
     tables.import_main(args, p, info)
     table = json.loads((tmp_path / "table" / name).read_text())
     assert table["runs"] == [run] and table["summary"]["m2"]["100"]["draws"] == 1
