@@ -46,10 +46,11 @@ produced it.
 and ``--n-labelled`` (every draw, each row with its run) from other results files of the same
 machine (trial folders', made with ``--out``) into this machine's file, replacing those cells
 there. A setting tried in a trial folder joins the table without being fitted again. Where
-several files hold a row (method, N, draw), their runs must have fitted the same thing but for
-the method's grid, and the row is chosen as one run with the grids together would have chosen
-it: the one with the best validation accuracy (the earlier file on a tie), its
-``validation_accuracy_by_params`` listing every file's candidates and ``candidate_runs`` the
+several runs made a row (method, N, draw), in one file or several, they must have fitted the
+same thing but for the method's grid, and every draw of the cell must have been made by as
+many runs; the row is then chosen as one run with the grids together would have chosen it:
+the one with the best validation accuracy (the earlier file's on a tie), its
+``validation_accuracy_by_params`` listing every run's candidates and ``candidate_runs`` the
 runs whose candidates lost.
 
 ``--rewrite`` fits nothing either: it writes this machine's Markdown table and plot again from
@@ -236,8 +237,9 @@ def parse_args(argv=None):
                         help="a few thousand rows, one draw, 2 epochs: checks the harness")
     parser.add_argument("--import-cells", nargs="+", default=None, metavar="FILE",
                         help="fit nothing; copy the --methods cells at --n-labelled from "
-                             "other results files of this machine into this one, each row "
-                             "from the file whose run did best on its validation rows")
+                             "other results files of this machine into this one; a row that "
+                             "several runs made is chosen on validation as one grid's, "
+                             "listing all their candidates")
     parser.add_argument("--rewrite", action="store_true",
                         help="fit nothing; write the Markdown table and plot again from the "
                              "JSON results file")
@@ -519,7 +521,9 @@ def rewrite_main(args, info):
 def import_main(args, p, info):
     """``--import-cells``: copy cells from other results files of this machine."""
     path = results_file(args, info)
-    sources = []
+    sources, paths = [], [Path(f).resolve() for f in args.import_cells]
+    if len(set(paths)) < len(paths):
+        raise SystemExit("--import-cells: a file is named twice")
     for source_path in map(Path, args.import_cells):
         if source_path.name != path.name or source_path.resolve() == path.resolve():
             raise SystemExit(f"--import-cells: {source_path} is not another {path.name}: "
@@ -527,8 +531,8 @@ def import_main(args, p, info):
         sources.append(json.loads(source_path.read_text()))
     earlier = json.loads(path.read_text()) if path.exists() else {"runs": [], "rows": []}
     cells = {(m, n) for m in p["methods"] for n in p["n_labelled"]}
-    # The imported cells hold the latest fits, so the machine is theirs (the first file's),
-    # not the importer's (which fits nothing), as ``--rewrite`` keeps the latest run's.
+    # The machine is the imported cells' (the first file's), not the importer's, which fits
+    # nothing; each run in the Markdown names its own.
     write(args, sources[0].get("machine", info), *import_cells(earlier, sources, cells))
 
 
@@ -560,8 +564,8 @@ def draw_0_choice(rows, earlier, p, method, n):
     """The setting chosen for ``method`` at N=``n`` on draw 0, in this run or an earlier one.
 
     ``rows`` are this run's, ``earlier`` the results file's (with its ``runs``). An earlier
-    choice counts only if its run fitted what this run fits: the same grid, epochs, method
-    settings and split sizes.
+    choice counts only if it was made as this run would make it: over the same grid, with the
+    same epochs, method settings and split sizes.
     """
     def draw_0(candidates):
         return next((r for r in candidates if (r["method"], r["n_labelled"], r["draw"])
@@ -574,7 +578,11 @@ def draw_0_choice(rows, earlier, p, method, n):
     if row is None:
         raise SystemExit(f"--select-on-draw-0: no draw-0 row for {method} at N={n} in this "
                          "run or the results file; run draw 0 first")
-    differ = plan_differences(earlier["runs"][row["run"]]["plan"], p, method)
+    # The grid draw 0 searched is its candidates: its run's grid, or several runs' grids
+    # together where --import-cells chose the row among them.
+    searched = [params for params, _ in row["validation_accuracy_by_params"]]
+    differ = ["grid"] * (searched != json.loads(json.dumps(p["grids"][method]))) + (
+        plan_differences(earlier["runs"][row["run"]]["plan"], p, method))
     if differ:
         raise SystemExit(f"--select-on-draw-0: the draw-0 row for {method} at N={n} in the "
                          f"results file was fitted with another {' and '.join(differ)}; "
@@ -582,10 +590,10 @@ def draw_0_choice(rows, earlier, p, method, n):
     return row["chosen_params"]
 
 
-def plan_differences(then, now, method, but_grid=False):
-    """What of ``method``'s fit differs between two runs' plans: a list drawn from 'grid',
-    'epochs', 'settings' (the method's, or its VAE's) and 'split' (the row counts), leaving
-    out the grid if ``but_grid``."""
+def plan_differences(then, now, method):
+    """What of ``method``'s fit, but for its grid, differs between two runs' plans: a list
+    drawn from 'epochs', 'settings' (the method's, or its VAE's) and 'split' (the row
+    counts)."""
     then, now = json.loads(json.dumps(then)), json.loads(json.dumps(now))
     models = {"m1": ["m1"], "m1m2": ["m1m2", "m1"]}.get(method, [method])  # M1+M2 rests on M1
 
@@ -593,7 +601,6 @@ def plan_differences(then, now, method, but_grid=False):
         return vae_settings(plan, method) if method in VAE_USERS else plan.get(method)
 
     same = {
-        "grid": but_grid or then["grids"][method] == now["grids"][method],
         "epochs": all(then["epochs"].get(m) == now["epochs"].get(m) for m in models),
         "settings": settings(then) == settings(now),
         "split": (then["n_validation"], then["n_fit_rows"]) == (now["n_validation"],
@@ -630,12 +637,16 @@ def import_cells(previous, sources, cells):
     their rows in ``sources`` (other results files' contents).
 
     Each row keeps its run (command, commit, machine); a run in several files is listed
-    once. Where several sources hold a row (method, N, draw), the one with the best
-    validation accuracy is kept (the earlier source on a tie), as one run fitting their grids
-    together would have chosen: its ``validation_accuracy_by_params`` lists every source's
-    candidates in order and its ``candidate_runs`` the runs of the rows it beat. Their runs
-    must have fitted the method alike but for its grid (epochs, settings, split). A cell no
-    source has draw 0 of is refused, as a run that did not make draw 0 cannot start a cell.
+    once, and a row of one run in several files counts once. Where several runs made a row
+    (method, N, draw), the one with the best validation accuracy is kept (the earlier file's
+    on a tie), as one run fitting their grids together would have chosen: its
+    ``validation_accuracy_by_params`` lists every run's candidates in order and its
+    ``candidate_runs`` the runs whose candidates lost. A cell is refused where its runs
+    fitted the method otherwise but for its grid (epochs, settings, split, feature
+    extractor), where its draws were made by different numbers of runs (so some draws
+    would have searched a smaller grid), where a row of a cell made by several runs fitted
+    draw 0's choice (``--select-on-draw-0``: its draw searched no grid), and where no file
+    has its draw 0, as a run that did not make draw 0 cannot start a cell.
 
     Returns
     -------
@@ -648,41 +659,66 @@ def import_cells(previous, sources, cells):
     old_rows = [r for r in previous["rows"] if cell(r) not in cells]
     runs, rows = join([(previous, old_rows)] + [
         (source, [r for r in source["rows"] if cell(r) in cells]) for source in sources])
-    offered = {}
+    made = {}  # cell -> draw -> run -> row (the first file's, where several hold it)
     for row in rows[len(old_rows):]:
-        offered.setdefault((*cell(row), row["draw"]), []).append(row)
-    missing = cells - {(m, n) for m, n, draw in offered if draw == 0}
+        made.setdefault(cell(row), {}).setdefault(row["draw"], {}).setdefault(row["run"], row)
+    missing = cells - {c for c, by_draw in made.items() if 0 in by_draw}
     if missing:
         raise SystemExit("--import-cells: no file has a draw-0 row for " + ", ".join(
             f"{m} at N={n}" for m, n in sorted(missing)))
-    chosen = [_best_of(group, runs) for _, group in sorted(offered.items())]
+    chosen = []
+    for (method, n), by_draw in sorted(made.items()):
+        # A row whose candidates an earlier import already joined into another counts once.
+        by_draw = {draw: [row for i, row in by_run.items() if i not in {
+            j for r in by_run.values() for j in r.get("candidate_runs", [])}]
+            for draw, by_run in sorted(by_draw.items())}
+        _check_one_grid(method, n, by_draw, runs)
+        chosen += [_best_of(draw_rows) for draw_rows in by_draw.values()]
     return join([({"runs": runs}, old_rows + chosen)])
 
 
-def _best_of(rows, runs):
-    """One row (method, N, draw) from several files' ``rows``: the best on validation, with
+def _check_one_grid(method, n, by_draw, runs):
+    """Refuse a cell whose rows (``by_draw``: draw -> rows, one per run) several runs made
+    but not as parts of one grid (see ``import_cells``)."""
+    where = f"--import-cells: {method} at N={n}"
+    made_by = {draw: {i for r in rows for i in [r["run"], *r.get("candidate_runs", [])]}
+               for draw, rows in by_draw.items()}
+    if max(map(len, made_by.values())) == 1:
+        return
+    if len(set(map(len, made_by.values()))) > 1:
+        raise SystemExit(f"{where}: its draws were made by different numbers of runs "
+                         "(draw: runs " + ", ".join(
+                             f"{d}: {len(r)}" for d, r in made_by.items()) +
+                         "), so some would have searched a smaller grid; import that cell "
+                         "from one file, or fit the missing draws")
+    if any("chosen_on_draw" in r for rows in by_draw.values() for r in rows):
+        raise SystemExit(f"{where}: a row fitted draw 0's choice (--select-on-draw-0), so its "
+                         "draw searched no grid to join with another run's; import that cell "
+                         "from one file")
+    first, *others = [runs[i] for i in sorted(set().union(*made_by.values()))]
+    for run in others:
+        differ = plan_differences(first["plan"], run["plan"], method) + [
+            "feature extractor"] * (first.get("feature_extractor") != run.get(
+                "feature_extractor"))
+        if differ:
+            raise SystemExit(f"{where}: its runs fitted it with another {' and '.join(differ)}, "
+                             "so their validation scores are not one grid's; import that cell "
+                             "from one file")
+
+
+def _best_of(rows):
+    """One row (method, N, draw) from those of several runs: the best on validation, with
     the others' candidates (see ``import_cells``)."""
     if len(rows) == 1:
         return rows[0]
-    method, n, draw = rows[0]["method"], rows[0]["n_labelled"], rows[0]["draw"]
-    where = f"--import-cells: {method} at N={n}, draw {draw}"
-    if any("chosen_on_draw" in r for r in rows):
-        raise SystemExit(f"{where}: a row fitted draw 0's choice (--select-on-draw-0), so its "
-                         "draw searched no grid to join with another file's; import that cell "
-                         "from one file")
-    for row in rows[1:]:
-        differ = plan_differences(runs[rows[0]["run"]]["plan"], runs[row["run"]]["plan"],
-                                  method, but_grid=True)
-        if differ:
-            raise SystemExit(f"{where}: the files' runs fitted it with another "
-                             f"{' and '.join(differ)}, so their validation scores are not one "
-                             "grid's; import that cell from one file")
     best = max(rows, key=lambda r: r["validation_accuracy"])  # the first of equals
+    lost = [i for r in rows for i in [r["run"], *r.get("candidate_runs", [])]
+            if i != best["run"]]
     return {**best,
             "validation_accuracy_by_params": [c for r in rows
                                               for c in r["validation_accuracy_by_params"]],
             "all_candidates_seconds": sum(r["all_candidates_seconds"] for r in rows),
-            "candidate_runs": [r["run"] for r in rows if r is not best]}
+            "candidate_runs": list(dict.fromkeys(best.get("candidate_runs", []) + lost))}
 
 
 def join(parts):
@@ -846,10 +882,10 @@ def rows_of_run(rows, run):
 
     own = [r for r in rows if r["run"] == run]
     lost = [r for r in rows if run in r.get("candidate_runs", ())]
-    return "; ".join(
+    return ". ".join(
         [f"its rows in the table: {cells(own)}"] * bool(own)
-        + [f"its settings lost on validation to another run's (whose rows list them) in: "
-           f"{cells(lost)}"] * bool(lost))
+        + [f"{'Its' if own else 'its'} settings lost on validation to another run's (whose "
+           f"rows list them) in: {cells(lost)}"] * bool(lost))
 
 
 def _from_run(row, run):

@@ -202,15 +202,37 @@ def test_a_row_in_several_files_is_chosen_on_validation_as_one_grid_would_choose
     # whose setting lost is named as such.
     assert tables.single_settings(rows) == ""
     assert tables.rows_of_run(rows, runs.index(run_a)) == (
-        "its rows in the table: M2 (ours) at N=100 (draw 1); its settings lost on validation "
+        "its rows in the table: M2 (ours) at N=100 (draw 1). Its settings lost on validation "
         "to another run's (whose rows list them) in: M2 (ours) at N=100 (draw 0)")
+    # Imported again beside a third run, whose candidate wins draw 0: the runs that lost
+    # before stay named, the same run found in two files counts once, and the table's own
+    # runs and rows outside the cell are kept.
+    table = {"runs": [{"n": 0}] + runs, "rows": [_row(600, 0, 0, 10.0)] + [
+        {**r, "run": r["run"] + 1, "candidate_runs": [i + 1 for i in r.get(
+            "candidate_runs", [])]} for r in rows]}
+    run_c = {"n": "c", "plan": plan}
+    c = {"runs": [run_c], "rows": [_scored(100, 0, 0, 3.0, 0.97, 0.85),
+                                   _scored(100, 1, 0, 3.0, 0.90, 0.85)]}
+    runs, rows = tables.import_cells(table, [table, c, a], {("m2", 100)})
+    by_draw = {r["draw"]: r for r in rows if r["n_labelled"] == 100}
+    assert runs[by_draw[0]["run"]] == run_c
+    assert {runs[i]["n"] for i in by_draw[0]["candidate_runs"]} == {"a", "b"}
+    assert len(by_draw[0]["validation_accuracy_by_params"]) == 3
+    assert [runs[r["run"]] for r in rows if r["n_labelled"] == 600] == [{"n": 0}]
+    assert tables.rows_of_run(rows, runs.index(run_b)) == (
+        "its settings lost on validation to another run's (whose rows list them) in: M2 (ours) "
+        "at N=100 (draws 0, 1)")
     # Runs that fitted the method otherwise but for its grid are not one grid's candidates.
     b["runs"][0] = {**run_b, "plan": {**run_b["plan"], "epochs": {"m2": 20}}}
-    with pytest.raises(SystemExit, match="draw 0: the files' runs fitted it with another epochs"):
+    with pytest.raises(SystemExit, match="N=100: its runs fitted it with another epochs"):
         tables.import_cells({"runs": [], "rows": []}, [a, b], {("m2", 100)})
     b["runs"][0] = run_b
     b["rows"][1]["chosen_on_draw"] = 0
-    with pytest.raises(SystemExit, match="draw 1: a row fitted draw 0's choice"):
+    with pytest.raises(SystemExit, match="N=100: a row fitted draw 0's choice"):
+        tables.import_cells({"runs": [], "rows": []}, [a, b], {("m2", 100)})
+    # A draw that fewer runs made would have searched a smaller grid.
+    del b["rows"][1]
+    with pytest.raises(SystemExit, match="draws were made by different numbers of runs"):
         tables.import_cells({"runs": [], "rows": []}, [a, b], {("m2", 100)})
 
 
@@ -239,6 +261,24 @@ def test_import_cells_takes_another_results_file_of_this_machine_only(tmp_path):
     assert table["machine"] == recorded  # the trial's, not the importer's
     assert "`tables.py --out trial` at commit abc" in (
         tmp_path / "table" / name).with_suffix(".md").read_text()
+    # With a second trial whose setting loses on validation, the table names that run too.
+    trial.write_text(json.dumps({"machine": recorded, "runs": [run],
+                                 "rows": [_scored(100, 0, 0, 1.0, 0.95, 0.90)]}))
+    other = tmp_path / "other-trial" / name
+    other.parent.mkdir()
+    other.write_text(json.dumps({"machine": info, "runs": [{**run, "command": "other"}],
+                                 "rows": [_scored(100, 0, 0, 10.0, 0.94, 0.99)]}))
+    args.import_cells = [str(other), str(trial)]
+    tables.import_main(args, p, info)
+    text = (tmp_path / "table" / name).with_suffix(".md").read_text()
+    assert "| M2 (ours) | 0.9000 ± 0.0000 (1) |" in text
+    other_line = next(line for line in text.splitlines() if "`other` at commit abc" in line)
+    assert other_line.endswith("test rows; its settings lost on validation to another run's "
+                               "(whose rows list them) in: M2 (ours) at N=100 (draw 0).")
+    assert "nothing was chosen" not in text
+    args.import_cells = [str(trial), str(trial)]
+    with pytest.raises(SystemExit, match="named twice"):
+        tables.import_main(args, p, info)
 
 
 def test_rewrite_writes_the_markdown_again_and_keeps_the_machine(tmp_path):
@@ -272,13 +312,21 @@ def test_a_draw_0_choice_fitted_with_other_settings_is_refused():
     tables = _tables()
     p = {"grids": {"m2": [{"alpha": 10.0}, {"alpha": 100.0}]}, "epochs": {"m2": 50},
          "m2": {"latent_dim": 50}, "n_validation": 5000, "n_fit_rows": None}
-    earlier = {"runs": [{"plan": {**p, "epochs": {"m2": 20}}}], "rows": [_row(100, 0, 0, 100.0)]}
+    searched = [[{"alpha": 10.0}, 0.8], [{"alpha": 100.0}, 0.9]]
+    earlier = {"runs": [{"plan": {**p, "epochs": {"m2": 20}}}], "rows": [
+        _row(100, 0, 0, 100.0, validation_accuracy_by_params=searched)]}
     with pytest.raises(SystemExit, match="another epochs"):
         tables.draw_0_choice([], earlier, p, "m2", 100)
     earlier["runs"][0]["plan"]["epochs"] = {"m2": 50}
     assert tables.draw_0_choice([], earlier, p, "m2", 100) == {"alpha": 100.0}
     with pytest.raises(SystemExit, match="no draw-0 row"):
         tables.draw_0_choice([], earlier, p, "m2", 600)
+    # The grid is what draw 0 searched, which an import may have joined from several runs.
+    searched.append([{"alpha": 1.0}, 0.7])
+    with pytest.raises(SystemExit, match="another grid"):
+        tables.draw_0_choice([], earlier, p, "m2", 100)
+    p["grids"]["m2"].append({"alpha": 1.0})
+    assert tables.draw_0_choice([], earlier, p, "m2", 100) == {"alpha": 100.0}
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -330,7 +378,8 @@ def test_a_draw_0_choice_from_a_plan_with_one_vae_for_both_methods():
     p = tables.plan(tables.parse_args(["--methods", "m1", "m1m2"]))
     old = {**p, "m1": p["vae"]["m1m2"]}
     del old["vae"]
-    rows = [{**_row(100, 0, 0, None), "method": m, "chosen_params": {"C": 1.0}}
+    rows = [{**_row(100, 0, 0, None), "method": m, "chosen_params": {"C": 1.0},
+             "validation_accuracy_by_params": [[params, 0.9] for params in p["grids"][m]]}
             for m in ("m1", "m1m2")]
     earlier = {"runs": [{"plan": json.loads(json.dumps(old))}], "rows": rows}
     # The old VAE was m1m2's: what m1m2 still fits, not m1's softplus VAE.
