@@ -659,8 +659,9 @@ def import_cells(previous, sources, cells):
     old_rows = [r for r in previous["rows"] if cell(r) not in cells]
     runs, rows = join([(previous, old_rows)] + [
         (source, [r for r in source["rows"] if cell(r) in cells]) for source in sources])
+    old_rows, rows = rows[:len(old_rows)], rows[len(old_rows):]  # numbered into ``runs``
     made = {}  # cell -> draw -> run -> row (the first file's, where several hold it)
-    for row in rows[len(old_rows):]:
+    for row in rows:
         made.setdefault(cell(row), {}).setdefault(row["draw"], {}).setdefault(row["run"], row)
     missing = cells - {c for c, by_draw in made.items() if 0 in by_draw}
     if missing:

@@ -207,9 +207,7 @@ def test_a_row_in_several_files_is_chosen_on_validation_as_one_grid_would_choose
     # Imported again beside a third run, whose candidate wins draw 0: the runs that lost
     # before stay named, the same run found in two files counts once, and the table's own
     # runs and rows outside the cell are kept.
-    table = {"runs": [{"n": 0}] + runs, "rows": [_row(600, 0, 0, 10.0)] + [
-        {**r, "run": r["run"] + 1, "candidate_runs": [i + 1 for i in r.get(
-            "candidate_runs", [])]} for r in rows]}
+    table = {"runs": runs + [{"n": 0}], "rows": [_row(600, 0, len(runs), 10.0)] + rows}
     run_c = {"n": "c", "plan": plan}
     c = {"runs": [run_c], "rows": [_scored(100, 0, 0, 3.0, 0.97, 0.85),
                                    _scored(100, 1, 0, 3.0, 0.90, 0.85)]}
