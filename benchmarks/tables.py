@@ -609,15 +609,23 @@ def plan_differences(then, now, method):
     return [k for k, v in same.items() if not v]
 
 
+def run_differences(then, now, method):
+    """``plan_differences`` of two runs, with 'feature extractor' where theirs differ."""
+    return plan_differences(then["plan"], now["plan"], method) + ["feature extractor"] * (
+        then.get("feature_extractor") != now.get("feature_extractor"))
+
+
 def merge(previous, run, rows):
     """This run's rows with those of earlier runs (``previous``: the results file's
     contents) that it did not redo.
 
-    A run that makes draw 0 of a method at some N redoes that cell: all its earlier rows go
-    (later draws may rest on draw 0's choice). A run from a later draw on (``--first-draw``)
-    redoes only the draws it makes. So the table of a machine can be filled a few methods,
-    labelled-set sizes or draws at a time; every row names the run (command, commit,
-    settings) that produced it.
+    A run that makes draw 0 of a method at some N redoes that cell: its earlier rows go,
+    except those of later draws that this run does not make, that did not fit draw 0's choice
+    (``--select-on-draw-0``) and whose runs fitted the method as this one does (grid,
+    epochs, settings, split, feature extractor); the rows that go are printed. A run from a
+    later draw on (``--first-draw``) redoes only the draws it makes. So the table of a
+    machine can be filled a few methods, labelled-set sizes or draws at a time; every row
+    names the run (command, commit, settings) that produced it.
 
     Returns
     -------
@@ -626,9 +634,25 @@ def merge(previous, run, rows):
     """
     redone = {(r["method"], r["n_labelled"], r["draw"]) for r in rows}
     cells = {(r["method"], r["n_labelled"]) for r in rows if r["draw"] == 0}
-    old_rows = [r for r in previous["rows"]
-                if (r["method"], r["n_labelled"], r["draw"]) not in redone
-                and (r["method"], r["n_labelled"]) not in cells]
+
+    def still_stands(row):
+        if (row["method"], row["n_labelled"], row["draw"]) in redone:
+            return False
+        if (row["method"], row["n_labelled"]) not in cells:
+            return True
+        then, method = previous["runs"][row["run"]], row["method"]
+        if "chosen_on_draw" in row or "plan" not in then:
+            return False
+        same_grid = (json.loads(json.dumps(then["plan"]["grids"].get(method)))
+                     == json.loads(json.dumps(run["plan"]["grids"].get(method))))
+        return same_grid and not run_differences(then, run, method)
+
+    old_rows = [r for r in previous["rows"] if still_stands(r)]
+    for r in previous["rows"]:
+        if not still_stands(r) and (r["method"], r["n_labelled"], r["draw"]) not in redone:
+            print(f"note: {r['method']} at N={r['n_labelled']}, draw {r['draw']} is dropped "
+                  "from the results file: it was fitted otherwise than this run's draw 0 "
+                  "(or fitted the old draw 0's choice)", flush=True)
     return join([(previous, old_rows), ({"runs": [run]}, [{**r, "run": 0} for r in rows])])
 
 
@@ -698,9 +722,7 @@ def _check_one_grid(method, n, by_draw, runs):
                          "from one file")
     first, *others = [runs[i] for i in sorted(set().union(*made_by.values()))]
     for run in others:
-        differ = plan_differences(first["plan"], run["plan"], method) + [
-            "feature extractor"] * (first.get("feature_extractor") != run.get(
-                "feature_extractor"))
+        differ = run_differences(first, run, method)
         if differ:
             raise SystemExit(f"{where}: its runs fitted it with another {' and '.join(differ)}, "
                              "so their validation scores are not one grid's; import that cell "

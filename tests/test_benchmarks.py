@@ -155,6 +155,24 @@ def test_merge_redoing_draw_0_replaces_the_cell_and_a_later_draw_only_itself():
     assert [(r["n_labelled"], r["draw"], r["run"]) for r in rows] == [(600, 0, 0), (100, 0, 1)]
 
 
+def test_merge_redoing_draw_0_keeps_later_draws_fitted_alike_and_says_what_goes(capsys):
+    tables = _tables()
+    plan = {"grids": {"m2": [{"alpha": 1.0}]}, "epochs": {"m2": 50}, "m2": {},
+            "n_validation": 5000, "n_fit_rows": None}
+    previous = {"runs": [{"n": 0, "plan": plan}], "rows": [
+        _row(100, 0, 0, 1.0), _row(100, 1, 0, 1.0), _row(100, 2, 0, 1.0)]}
+    # Draws 1 and 2 made before draw 0 by a run with the same grid and settings stay.
+    runs, rows = tables.merge(previous, {"n": 1, "plan": plan}, [_row(100, 0, None, 1.0)])
+    assert [(r["draw"], runs[r["run"]]["n"]) for r in rows] == [(1, 0), (2, 0), (0, 1)]
+    assert capsys.readouterr().out == ""
+    # With another grid they go, and the run says so.
+    other = {**plan, "grids": {"m2": [{"alpha": 10.0}]}}
+    runs, rows = tables.merge(previous, {"n": 1, "plan": other}, [_row(100, 0, None, 10.0)])
+    assert [(r["draw"], runs[r["run"]]["n"]) for r in rows] == [(0, 1)]
+    out = capsys.readouterr().out
+    assert "m2 at N=100, draw 1 is dropped" in out and "draw 2 is dropped" in out
+
+
 def test_imported_cells_replace_their_cells_with_every_draw_and_its_run():
     tables = _tables()
     previous = {"runs": [{"n": 0}], "rows": [
