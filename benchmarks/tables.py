@@ -153,9 +153,11 @@ GRIDS = {
     "m2_cnnq": [{"alpha": a} for a in (10.0, 100.0)],
     # 0.1 (Kingma's) beat 1 on validation at N=100 and 1000, lost at 3000; 10 never won and
     # 0.01 fails (results/m1m2-trials/alpha*), all on the M1 without binarised x. On the
-    # binarised-x M1 the table's M1+M2 cells ran {0.1} at N<=1000, and {0.1, 1} one value per
-    # run at N>=2000 (results/m1m2-trials/binarize*: 0.1 won at 2000, 1 at 3000 and 5000).
-    "m1m2": [{"alpha": a} for a in (0.1, 1.0)],
+    # binarised-x M1, M2 on all 50 latent dimensions (min_latent_std=0) beat the kept ones on
+    # some draws and lost on others. The table's M1+M2 cells searched this grid at N>=2000
+    # and its alpha-0.1 half at N=100 and 1000 (N=500 and 600: {0.1} alone), one setting per
+    # run, joined by --import-cells (results/m1m2-trials/binarize*).
+    "m1m2": [{"alpha": a, **s} for s in ({}, {"min_latent_std": 0.0}) for a in (0.1, 1.0)],
     "pretrained": [{"C": c} for c in (0.1, 1.0, 10.0)],
 }
 
