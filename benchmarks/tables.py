@@ -645,8 +645,9 @@ def merge(previous, run, rows):
         then, method = previous["runs"][row["run"]], row["method"]
         if "chosen_on_draw" in row or "plan" not in then:
             return False
-        same_grid = (json.loads(json.dumps(then["plan"]["grids"].get(method)))
-                     == json.loads(json.dumps(run["plan"]["grids"].get(method))))
+        # What the row searched: its run's grid, or several runs' where an import joined them.
+        searched = [params for params, _ in row["validation_accuracy_by_params"]]
+        same_grid = searched == json.loads(json.dumps(run["plan"]["grids"].get(method)))
         return same_grid and not run_differences(then, run, method)
 
     old_rows = [r for r in previous["rows"] if still_stands(r)]
@@ -669,8 +670,8 @@ def import_cells(previous, sources, cells):
     ``validation_accuracy_by_params`` lists every run's candidates in order and its
     ``candidate_runs`` the runs whose candidates lost. A cell is refused where its runs
     fitted the method otherwise but for its grid (epochs, settings, split, feature
-    extractor), where its draws were made by different numbers of runs (so some draws
-    would have searched a smaller grid), where a row of a cell made by several runs fitted
+    extractor), where its draws searched different settings, or one setting twice, where a
+    row of a cell made by several runs fitted
     draw 0's choice (``--select-on-draw-0``: its draw searched no grid), and where no file
     has its draw 0, as a run that did not make draw 0 cannot start a cell.
 
@@ -688,7 +689,10 @@ def import_cells(previous, sources, cells):
     old_rows, rows = rows[:len(old_rows)], rows[len(old_rows):]  # numbered into ``runs``
     made = {}  # cell -> draw -> run -> row (the first file's, where several hold it)
     for row in rows:
-        made.setdefault(cell(row), {}).setdefault(row["draw"], {}).setdefault(row["run"], row)
+        by_run = made.setdefault(cell(row), {}).setdefault(row["draw"], {})
+        kept = by_run.setdefault(row["run"], row)
+        if len(row["validation_accuracy_by_params"]) > len(kept["validation_accuracy_by_params"]):
+            by_run[row["run"]] = row  # the copy an earlier import joined with other runs'
     missing = cells - {c for c, by_draw in made.items() if 0 in by_draw}
     if missing:
         raise SystemExit("--import-cells: no file has a draw-0 row for " + ", ".join(
@@ -712,12 +716,17 @@ def _check_one_grid(method, n, by_draw, runs):
                for draw, rows in by_draw.items()}
     if max(map(len, made_by.values())) == 1:
         return
-    if len(set(map(len, made_by.values()))) > 1:
-        raise SystemExit(f"{where}: its draws were made by different numbers of runs "
-                         "(draw: runs " + ", ".join(
-                             f"{d}: {len(r)}" for d, r in made_by.items()) +
-                         "), so some would have searched a smaller grid; import that cell "
-                         "from one file, or fit the missing draws")
+    searched = {draw: sorted(json.dumps(params, sort_keys=True) for r in rows
+                             for params, _ in r["validation_accuracy_by_params"])
+                for draw, rows in by_draw.items()}
+    if len({tuple(s) for s in searched.values()}) > 1:
+        raise SystemExit(f"{where}: its draws searched different settings across the files "
+                         "(" + "; ".join(f"draw {d}: {len(s)}" for d, s in searched.items()) +
+                         "), so they are not one grid's; import that cell from one file, or "
+                         "fit the missing settings")
+    if any(len(set(s)) < len(s) for s in searched.values()):
+        raise SystemExit(f"{where}: a setting was fitted by more than one run; import that "
+                         "cell without one of them")
     if any("chosen_on_draw" in r for rows in by_draw.values() for r in rows):
         raise SystemExit(f"{where}: a row fitted draw 0's choice (--select-on-draw-0), so its "
                          "draw searched no grid to join with another run's; import that cell "

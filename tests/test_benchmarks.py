@@ -229,7 +229,8 @@ def test_a_row_in_several_files_is_chosen_on_validation_as_one_grid_would_choose
     run_c = {"n": "c", "plan": plan}
     c = {"runs": [run_c], "rows": [_scored(100, 0, 0, 3.0, 0.97, 0.85),
                                    _scored(100, 1, 0, 3.0, 0.90, 0.85)]}
-    runs, rows = tables.import_cells(table, [table, c, a], {("m2", 100)})
+    # (a's own rows come before the table's joined copies of them: the joined ones count.)
+    runs, rows = tables.import_cells(table, [c, a, table], {("m2", 100)})
     by_draw = {r["draw"]: r for r in rows if r["n_labelled"] == 100}
     assert runs[by_draw[0]["run"]] == run_c
     assert {runs[i]["n"] for i in by_draw[0]["candidate_runs"]} == {"a", "b"}
@@ -246,9 +247,14 @@ def test_a_row_in_several_files_is_chosen_on_validation_as_one_grid_would_choose
     b["rows"][1]["chosen_on_draw"] = 0
     with pytest.raises(SystemExit, match="N=100: a row fitted draw 0's choice"):
         tables.import_cells({"runs": [], "rows": []}, [a, b], {("m2", 100)})
+    # The same setting from two runs is not a grid of two.
+    del b["rows"][1]["chosen_on_draw"]
+    twin = {"runs": [{**run_b, "n": "twin"}], "rows": [dict(r) for r in b["rows"]]}
+    with pytest.raises(SystemExit, match="a setting was fitted by more than one run"):
+        tables.import_cells({"runs": [], "rows": []}, [b, twin], {("m2", 100)})
     # A draw that fewer runs made would have searched a smaller grid.
     del b["rows"][1]
-    with pytest.raises(SystemExit, match="draws were made by different numbers of runs"):
+    with pytest.raises(SystemExit, match="draws searched different settings"):
         tables.import_cells({"runs": [], "rows": []}, [a, b], {("m2", 100)})
 
 
