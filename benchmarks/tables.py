@@ -47,9 +47,9 @@ and ``--n-labelled`` (every draw, each row with its run) from other results file
 machine (trial folders', made with ``--out``) into this machine's file, replacing those cells
 there. A setting tried in a trial folder joins the table without being fitted again. Where
 several runs made a row (method, N, draw), in one file or several, they must have fitted the
-same thing but for the method's grid, and every draw of the cell must have been made by as
-many runs; the row is then chosen as one run with the grids together would have chosen it:
-the one with the best validation accuracy (the earlier file's on a tie), its
+same thing but for the method's grid, and every draw of the cell must have searched the same
+settings, each once; the row is then chosen as one run with the grids together would have
+chosen it: the one with the best validation accuracy (the earlier file's on a tie), its
 ``validation_accuracy_by_params`` listing every run's candidates and ``candidate_runs`` the
 runs whose candidates lost.
 
@@ -580,16 +580,19 @@ def draw_0_choice(rows, earlier, p, method, n):
     if row is None:
         raise SystemExit(f"--select-on-draw-0: no draw-0 row for {method} at N={n} in this "
                          "run or the results file; run draw 0 first")
-    # The grid draw 0 searched is its candidates: its run's grid, or several runs' grids
-    # together where --import-cells chose the row among them.
-    searched = [params for params, _ in row["validation_accuracy_by_params"]]
-    differ = ["grid"] * (searched != json.loads(json.dumps(p["grids"][method]))) + (
+    differ = ["grid"] * (searched(row) != json.loads(json.dumps(p["grids"][method]))) + (
         plan_differences(earlier["runs"][row["run"]]["plan"], p, method))
     if differ:
         raise SystemExit(f"--select-on-draw-0: the draw-0 row for {method} at N={n} in the "
                          f"results file was fitted with another {' and '.join(differ)}; "
                          "rerun draw 0 with this run's settings")
     return row["chosen_params"]
+
+
+def searched(row):
+    """The settings ``row``'s draw searched (as JSON gives them back): its run's grid, or
+    several runs' grids together where ``--import-cells`` chose the row among them."""
+    return json.loads(json.dumps([params for params, _ in row["validation_accuracy_by_params"]]))
 
 
 def plan_differences(then, now, method):
@@ -645,14 +648,14 @@ def merge(previous, run, rows):
         then, method = previous["runs"][row["run"]], row["method"]
         if "chosen_on_draw" in row or "plan" not in then:
             return False
-        # What the row searched: its run's grid, or several runs' where an import joined them.
-        searched = [params for params, _ in row["validation_accuracy_by_params"]]
-        same_grid = searched == json.loads(json.dumps(run["plan"]["grids"].get(method)))
+        same_grid = searched(row) == json.loads(json.dumps(run["plan"]["grids"].get(method)))
         return same_grid and not run_differences(then, run, method)
 
-    old_rows = [r for r in previous["rows"] if still_stands(r)]
+    old_rows, dropped = [], []
     for r in previous["rows"]:
-        if not still_stands(r) and (r["method"], r["n_labelled"], r["draw"]) not in redone:
+        (old_rows if still_stands(r) else dropped).append(r)
+    for r in dropped:
+        if (r["method"], r["n_labelled"], r["draw"]) not in redone:
             print(f"note: {r['method']} at N={r['n_labelled']}, draw {r['draw']} is dropped "
                   "from the results file: it was fitted otherwise than this run's draw 0 "
                   "(or fitted the old draw 0's choice)", flush=True)
@@ -716,15 +719,15 @@ def _check_one_grid(method, n, by_draw, runs):
                for draw, rows in by_draw.items()}
     if max(map(len, made_by.values())) == 1:
         return
-    searched = {draw: sorted(json.dumps(params, sort_keys=True) for r in rows
-                             for params, _ in r["validation_accuracy_by_params"])
-                for draw, rows in by_draw.items()}
-    if len({tuple(s) for s in searched.values()}) > 1:
+    grids = {draw: sorted(json.dumps(params, sort_keys=True) for r in rows
+                          for params in searched(r))
+             for draw, rows in by_draw.items()}
+    if len({tuple(g) for g in grids.values()}) > 1:
         raise SystemExit(f"{where}: its draws searched different settings across the files "
-                         "(" + "; ".join(f"draw {d}: {len(s)}" for d, s in searched.items()) +
+                         "(" + "; ".join(f"draw {d}: {len(g)}" for d, g in grids.items()) +
                          "), so they are not one grid's; import that cell from one file, or "
                          "fit the missing settings")
-    if any(len(set(s)) < len(s) for s in searched.values()):
+    if any(len(set(g)) < len(g) for g in grids.values()):
         raise SystemExit(f"{where}: a setting was fitted by more than one run; import that "
                          "cell without one of them")
     if any("chosen_on_draw" in r for rows in by_draw.values() for r in rows):
