@@ -37,7 +37,8 @@ class StackedM1M2Classifier(M2Classifier):
     2. Latent dimensions whose posterior mean barely varies over the rows (standard deviation
        of mu(x) at most ``min_latent_std``) carry no information and are dropped.
     3. M2 is fitted on the kept dimensions of z1 with a Gaussian likelihood, z1 drawn afresh
-       from q(z1|x) for every minibatch (not fixed at its mean), as in the paper.
+       from q(z1|x) for every minibatch (not fixed at its mean), as in the paper
+       (``z1_noise`` scales the standard deviation of those draws).
 
     ``transform`` gives M2's latent means (z2). Prediction uses the posterior mean of z1, so
     it is deterministic. This is one estimator, not a ``Pipeline`` of M1 and M2, because z1 is
@@ -53,6 +54,10 @@ class StackedM1M2Classifier(M2Classifier):
     min_latent_std : float, default=0.1
         Latent dimensions of M1 whose posterior means have at most this standard deviation over
         the training rows are dropped (at least one dimension is always kept).
+    z1_noise : float, default=1.0
+        Scale of the standard deviation of the z1 that M2 trains on: 1 draws z1 from M1's
+        q(z1|x), as Kingma did; 0 trains M2 on the posterior means; values between draw from
+        a narrower Gaussian around them.
     likelihood : {'gaussian', 'gaussian_heteroscedastic'}, default='gaussian'
         M2's p(z1|y,z2): a learnt scale per dimension of z1, or (Kingma's) a scale given by
         the decoder for every row and dimension.
@@ -105,6 +110,7 @@ precision, device, random_state, verbose, callbacks, accelerator
         "likelihood": [StrOptions({"gaussian", "gaussian_heteroscedastic"})],
         "m1": [HasMethods(["fit", "transform", "inverse_transform"]), None],
         "min_latent_std": [Interval(Real, 0, None, closed="left")],
+        "z1_noise": [Interval(Real, 0, None, closed="left")],
     }
 
     def __init__(
@@ -112,6 +118,7 @@ precision, device, random_state, verbose, callbacks, accelerator
         *,
         m1=None,
         min_latent_std=0.1,
+        z1_noise=1.0,
         likelihood="gaussian",
         latent_dim=50,
         hidden_sizes=(500,),
@@ -133,6 +140,7 @@ precision, device, random_state, verbose, callbacks, accelerator
     ):
         self.m1 = m1
         self.min_latent_std = min_latent_std
+        self.z1_noise = z1_noise
         self.likelihood = likelihood
         self.latent_dim = latent_dim
         self.hidden_sizes = hidden_sizes
@@ -191,7 +199,7 @@ precision, device, random_state, verbose, callbacks, accelerator
         self.likelihood_ = self.likelihood
         y_train, validation = self._hold_out_validation(mu[:, keep], y_encoded)
         self._fit_m2(
-            np.hstack([mu[:, keep], sigma[:, keep]]),
+            np.hstack([mu[:, keep], self.z1_noise * sigma[:, keep]]),
             y_train,
             callbacks=validation,
             iterator_train=ResampledLatentBatches,

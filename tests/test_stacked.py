@@ -1,5 +1,6 @@
 """StackedM1M2Classifier: M2 on M1's latent space, with z1 resampled every batch."""
 
+import numpy as np
 import pytest
 import torch
 from sklearn.datasets import load_digits
@@ -81,6 +82,31 @@ def test_training_batches_resample_z1_and_prediction_batches_do_not():
     assert not torch.equal(z1, z1_again)
     (x_pred, _), = list(ResampledLatentBatches(Dataset(mu, None), batch_size=n))
     assert torch.equal(x_pred, mu)
+
+
+@pytest.mark.parametrize("z1_noise", [0.0, 0.5])
+def test_z1_noise_scales_the_spread_of_m2s_training_draws(digits, monkeypatch, z1_noise):
+    from sklearn.frozen import FrozenEstimator
+
+    X_train, y_semi = digits[:2]
+    m1 = M1Classifier(latent_dim=4, hidden_sizes=(32,), max_epochs=2, random_state=0)
+    m1 = FrozenEstimator(m1.fit(X_train, y_semi))
+    seen = []
+    fit_m2 = StackedM1M2Classifier._fit_m2
+
+    def spy(self, X, *args, **kwargs):
+        seen.append(X)
+        return fit_m2(self, X, *args, **kwargs)
+
+    monkeypatch.setattr(StackedM1M2Classifier, "_fit_m2", spy)
+    params = dict(m1=m1, min_latent_std=0.0, latent_dim=2, hidden_sizes=(16,), max_epochs=1,
+                  random_state=0)
+    StackedM1M2Classifier(**params).fit(X_train, y_semi)
+    StackedM1M2Classifier(**params, z1_noise=z1_noise).fit(X_train, y_semi)
+    (mu, sigma), (mu_scaled, sigma_scaled) = (np.split(X, 2, axis=1) for X in seen)
+    assert sigma.min() > 0
+    np.testing.assert_array_equal(mu_scaled, mu)
+    np.testing.assert_allclose(sigma_scaled, z1_noise * sigma)
 
 
 def test_frozen_m1_is_reused_without_refitting(digits):
