@@ -155,7 +155,7 @@ GRIDS = {
     # 0.01 fails (results/m1m2-trials/alpha*), all on the M1 without binarised x. On the
     # binarised-x M1, M2 on all 50 latent dimensions (min_latent_std=0) beat the kept ones on
     # some draws and lost on others. The table's M1+M2 cells searched this grid at N>=2000
-    # and its alpha-0.1 half at N=100 and 1000 (N=500 and 600: {0.1} alone), one setting per
+    # and its alpha-0.1 half at N=100, 600 and 1000 (N=500: {0.1} alone), one setting per
     # run, joined by --import-cells (results/m1m2-trials/binarize*).
     "m1m2": [{"alpha": a, **s} for s in ({}, {"min_latent_std": 0.0}) for a in (0.1, 1.0)],
     "pretrained": [{"C": c} for c in (0.1, 1.0, 10.0)],
