@@ -155,9 +155,10 @@ GRIDS = {
     # 0.01 fails (results/m1m2-trials/alpha*), all on the M1 without binarised x. On the
     # binarised-x M1, M2 on all 50 latent dimensions (min_latent_std=0) beat the kept ones on
     # some draws and lost on others; z1 drawn with half its spread (z1_noise=0.5) won at
-    # N>=2000 (draw 0) and tied at 1000. The table's M1+M2 cells searched this grid at N>=2000
-    # and its alpha-0.1 kept/all half at N=100, 600 and 1000 (N=500: {0.1} alone), one
-    # setting per run, joined by --import-cells (results/m1m2-trials/binarize*, *noise*).
+    # N>=2000 (draw 0; at 1000, on the kept dimensions, it led 1 by 0.24 points). The table's
+    # M1+M2 cells searched this grid at N>=2000 (N=3000 also z1_noise 0 and 300 epochs) and
+    # its alpha-0.1 kept/all half at N=100, 600 and 1000 (N=500: {0.1} alone), in runs of
+    # one to three settings joined by --import-cells (results/m1m2-trials/binarize*, *noise*).
     "m1m2": [{"alpha": a, **s} for s in ({}, {"min_latent_std": 0.0}) for a in (0.1, 1.0)]
     + [{"alpha": 1.0, "min_latent_std": 0.0, "z1_noise": 0.5}],
     "pretrained": [{"C": c} for c in (0.1, 1.0, 10.0)],

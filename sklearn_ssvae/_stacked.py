@@ -55,9 +55,9 @@ class StackedM1M2Classifier(M2Classifier):
         Latent dimensions of M1 whose posterior means have at most this standard deviation over
         the training rows are dropped (at least one dimension is always kept).
     z1_noise : float, default=1.0
-        Scale of the standard deviation of the z1 that M2 trains on: 1 draws z1 from M1's
-        q(z1|x), as Kingma did; 0 trains M2 on the posterior means; values between draw from
-        a narrower Gaussian around them.
+        Factor on the standard deviation of the z1 draws that M2 trains on: 1 draws z1 from
+        M1's q(z1|x), as Kingma did; 0 trains M2 on the posterior means; values between draw
+        from a narrower Gaussian around them, values above 1 from a wider one.
     likelihood : {'gaussian', 'gaussian_heteroscedastic'}, default='gaussian'
         M2's p(z1|y,z2): a learnt scale per dimension of z1, or (Kingma's) a scale given by
         the decoder for every row and dimension.
