@@ -155,7 +155,8 @@ GRIDS = {
     # 0.01 fails (results/m1m2-trials/alpha*), all on the M1 without binarised x. On the
     # binarised-x M1, M2 on all 50 latent dimensions (min_latent_std=0) beat the kept ones on
     # some draws and lost on others; z1 drawn with half its spread (z1_noise=0.5) won at
-    # N>=2000 (draw 0; at 1000, on the kept dimensions, it led 1 by 0.24 points). The table's
+    # N>=2000 (draw 0; at 600 and 1000 on all dimensions it trailed 1 by 0.08 and 0.14
+    # points, at 1000 on the kept ones it led by 0.24). The table's
     # M1+M2 cells searched this grid at N>=2000 (N=3000 also z1_noise 0 and 300 epochs) and
     # its alpha-0.1 kept/all half at N=100, 600 and 1000 (N=500: {0.1} alone), in runs of
     # one to three settings joined by --import-cells (results/m1m2-trials/binarize*, *noise*).
