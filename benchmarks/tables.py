@@ -584,7 +584,7 @@ def draw_0_choice(rows, earlier, p, method, n):
     if row is None:
         raise SystemExit(f"--select-on-draw-0: no draw-0 row for {method} at N={n} in this "
                          "run or the results file; run draw 0 first")
-    differ = ["grid"] * (searched(row) != json.loads(json.dumps(p["grids"][method]))) + (
+    differ = ["grid"] * (searched(row) != as_stored(p["grids"][method])) + (
         plan_differences(earlier["runs"][row["run"]]["plan"], p, method))
     if differ:
         raise SystemExit(f"--select-on-draw-0: the draw-0 row for {method} at N={n} in the "
@@ -593,17 +593,23 @@ def draw_0_choice(rows, earlier, p, method, n):
     return row["chosen_params"]
 
 
+def as_stored(value):
+    """``value`` as the results file gives it back (tuples as lists, say), for comparing
+    what this run plans with what an earlier run wrote."""
+    return json.loads(json.dumps(value))
+
+
 def searched(row):
-    """The settings ``row``'s draw searched (as JSON gives them back): its run's grid, or
-    several runs' grids together where ``--import-cells`` chose the row among them."""
-    return json.loads(json.dumps([params for params, _ in row["validation_accuracy_by_params"]]))
+    """The settings ``row``'s draw searched (as stored): its run's grid, or several runs'
+    grids together where ``--import-cells`` chose the row among them."""
+    return as_stored([params for params, _ in row["validation_accuracy_by_params"]])
 
 
 def plan_differences(then, now, method):
     """What of ``method``'s fit, but for its grid, differs between two runs' plans: a list
     drawn from 'epochs', 'settings' (the method's, or its VAE's) and 'split' (the row
     counts)."""
-    then, now = json.loads(json.dumps(then)), json.loads(json.dumps(now))
+    then, now = as_stored(then), as_stored(now)
     models = {"m1": ["m1"], "m1m2": ["m1m2", "m1"]}.get(method, [method])  # M1+M2 rests on M1
 
     def settings(plan):
@@ -652,7 +658,7 @@ def merge(previous, run, rows):
         then, method = previous["runs"][row["run"]], row["method"]
         if "chosen_on_draw" in row or "plan" not in then:
             return False
-        same_grid = searched(row) == json.loads(json.dumps(run["plan"]["grids"].get(method)))
+        same_grid = searched(row) == as_stored(run["plan"]["grids"].get(method))
         return same_grid and not run_differences(then, run, method)
 
     old_rows, dropped = [], []
@@ -876,7 +882,7 @@ def markdown(result):
                         if m in methods and g != default_grid(result["dataset"], m))
         for m in [m for m in methods if m in VAE_USERS]:
             vae = {"activation": M1Classifier().activation, **vae_settings(run["plan"], m)}
-            grids += f"; {m}'s VAE {json.loads(json.dumps(vae))}"
+            grids += f"; {m}'s VAE {as_stored(vae)}"
         overridden = "" if not any("max_epochs" in point for m in methods
                                    for point in run["plan"]["grids"].get(m, [])) else (
             " (a grid setting's max_epochs overrides its method's)")
