@@ -169,9 +169,17 @@ GRIDS = {
 }
 
 
-def default_grid(dataset, method):
-    """``method``'s grid on ``dataset``: the dataset's own where it has one, else GRIDS'."""
-    return SETTINGS[dataset].get("grids", {}).get(method, GRIDS[method])
+def default_grid(dataset, method, epochs_given=False):
+    """``method``'s grid on ``dataset``: the dataset's own where it has one, else GRIDS'.
+
+    With ``epochs_given`` (--quick or --epochs), the grid's own max_epochs give way to the
+    run's epochs, and settings left alike are kept once.
+    """
+    grid = SETTINGS[dataset].get("grids", {}).get(method, GRIDS[method])
+    if not epochs_given:
+        return grid
+    points = [{k: v for k, v in point.items() if k != "max_epochs"} for point in grid]
+    return [point for i, point in enumerate(points) if point not in points[:i]]
 
 
 # Published figures (accuracy), DESIGN.md section 3: Kingma et al. 2014 (M2, M1+M2, MNIST
@@ -238,7 +246,8 @@ def parse_args(argv=None):
                              "'{\"activation\": \"softplus\"}'; its max_epochs overrides "
                              "the m1 epochs")
     parser.add_argument("--epochs", type=int, default=None,
-                        help="epochs of every network (a --grid setting's max_epochs wins)")
+                        help="epochs of every network (a --grid setting's max_epochs wins; "
+                             "the default grids' give way)")
     parser.add_argument("--feature-extractor", default=None,
                         help="module:function mapping rows to features (adds 'pretrained')")
     parser.add_argument("--device", default="auto")
@@ -310,6 +319,7 @@ def plan(args):
                                                     else [])
     epochs = {m: args.epochs or (2 if args.quick else e) for m, e in s["epochs"].items()}
     n_labelled = args.n_labelled or ([100] if args.quick else s["n_labelled"])
+    epochs_given = bool(args.quick or args.epochs)
     return {
         "methods": methods, "epochs": epochs, "n_labelled": n_labelled,
         "n_validation": 500 if args.quick else s["n_validation"],
@@ -318,7 +328,8 @@ def plan(args):
         # M1's VAE per method: the dataset's, its vae_of for that method, then --m1.
         "vae": {m: {**s["m1"], **s.get("vae_of", {}).get(m, {}), **args.m1} for m in VAE_USERS},
         "m2": s["m2"], "m2_cnnq": s.get("m2_cnnq"), "image_shape": s["image_shape"],
-        "grids": {m: args.grid.get(m, default_grid(args.dataset, m)) for m in methods},
+        "grids": {m: args.grid.get(m, default_grid(args.dataset, m, epochs_given))
+                  for m in methods},
     }
 
 

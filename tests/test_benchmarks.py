@@ -474,6 +474,19 @@ def test_a_method_not_set_up_for_the_dataset_is_refused(capsys):
     assert "m1m2: not set up for cifar10" in capsys.readouterr().err
 
 
+def test_quick_and_epochs_replace_a_default_grids_epochs_but_not_the_command_lines():
+    tables = _tables()
+    full = tables.plan(tables.parse_args(["--methods", "m1m2"]))["grids"]["m1m2"]
+    assert any(point.get("max_epochs") == 300 for point in full)
+    for flag in (["--quick"], ["--epochs", "3"]):
+        grid = tables.plan(tables.parse_args(["--methods", "m1m2", *flag]))["grids"]["m1m2"]
+        assert grid == [{k: v for k, v in point.items() if k != "max_epochs"}
+                        for point in full if point.get("max_epochs") is None]
+    given = tables.plan(tables.parse_args(
+        ["--methods", "m1m2", "--quick", "--grid", 'm1m2=[{"alpha": 1, "max_epochs": 5}]']))
+    assert given["grids"]["m1m2"] == [{"alpha": 1, "max_epochs": 5}]
+
+
 def test_a_dataset_grid_replaces_the_method_grid_and_the_command_line_replaces_both():
     tables = _tables()
     cifar = tables.plan(tables.parse_args(["--dataset", "cifar10", "--methods", "m2_cnnq", "cnn"]))
