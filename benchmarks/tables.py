@@ -151,17 +151,12 @@ GRIDS = {
     "m1": [{"C": c} for c in (0.1, 1.0, 10.0)],
     "m2": [{"alpha": a} for a in (10.0, 100.0)],
     "m2_cnnq": [{"alpha": a} for a in (10.0, 100.0)],
-    # 0.1 (Kingma's) beat 1 on validation at N=100 and 1000, lost at 3000; 10 never won and
-    # 0.01 fails (results/m1m2-trials/alpha*), all on the M1 without binarised x. On the
-    # binarised-x M1, M2 on all 50 latent dimensions (min_latent_std=0) beat the kept ones on
-    # some draws and lost on others; z1 drawn with half its spread (z1_noise=0.5) won at
-    # N>=2000 (draw 0; at 600 and 1000 on all dimensions it trailed 1 by 0.08 and 0.14
-    # points, at 1000 on the kept ones it led by 0.24). M2 trained 300 epochs on all
-    # dimensions at alpha 0.1 won every draw at N=1000. The table's M1+M2 cells searched the
-    # first five settings at N>=2000 (N=3000 also z1_noise 0, 300 epochs at alpha 1, and both),
-    # their alpha-0.1 kept/all half at N=100 and 600 (N=500: {0.1} alone) and that half with
-    # the last setting at N=1000, in runs of one to three settings joined by --import-cells
-    # (results/m1m2-trials/binarize*, *noise*, *300-epochs).
+    # M1+M2: alpha 0.1 (Kingma's) or 1 (10 never won, 0.01 fails), on M1's kept latent
+    # dimensions or all 50 (min_latent_std=0), neither winning every draw; z1 drawn with half
+    # its spread at alpha 1 (z1_noise=0.5, won at N>=2000) and M2 trained 300 epochs at 0.1
+    # (won every draw at N=1000). The table's cells searched parts of this grid in runs of one
+    # to three settings joined by --import-cells: the README says which, benchmarks/TRIALS.md
+    # (M1+M2) gives the trials behind each setting.
     "m1m2": [{"alpha": a, **s} for s in ({}, {"min_latent_std": 0.0}) for a in (0.1, 1.0)]
     + [{"alpha": 1.0, "min_latent_std": 0.0, "z1_noise": 0.5},
        {"alpha": 0.1, "min_latent_std": 0.0, "max_epochs": 300}],
