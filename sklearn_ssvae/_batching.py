@@ -118,16 +118,30 @@ class SemiSupervisedBatches:
 class ResampledLatentBatches(SemiSupervisedBatches):
     """Training batches of z1 ~ q(z1|x), drawn afresh for every batch (stacked M1+M2).
 
-    The dataset's rows hold ``[mu, sigma]`` of M1's posterior q(z1|x); each batch yields
-    ``mu + sigma * eps`` with fresh standard normal ``eps``, as Kingma trained M2 on M1's
-    latent space. Prediction batches (``training=False``) are not resampled.
+    The dataset's rows hold ``[mu, sigma]`` of M1's posterior q(z1|x), or ``[mu, sigma, u]``
+    with ``u`` passed through as it is (the image, for a classifier that sees it); each batch
+    yields ``mu + sigma * eps`` (and ``u``) with fresh standard normal ``eps``, as Kingma
+    trained M2 on M1's latent space. Prediction batches (``training=False``) are not
+    resampled.
+
+    Parameters
+    ----------
+    dataset, batch_size, **kwargs
+        As for :class:`SemiSupervisedBatches`.
+    latent_dim : int or None, default=None
+        Size of z1; None: half of each row.
     """
+
+    def __init__(self, dataset, batch_size, latent_dim=None, **kwargs):
+        super().__init__(dataset, batch_size, **kwargs)
+        self.latent_dim = latent_dim
 
     def __iter__(self):
         for X, y in super().__iter__():
             if self.training:
-                mu, sigma = X.chunk(2, dim=1)
-                X = mu + sigma * torch.randn_like(mu)
+                d = self.latent_dim or X.shape[1] // 2
+                mu, sigma, u = X[:, :d], X[:, d : 2 * d], X[:, 2 * d :]
+                X = torch.cat([mu + sigma * torch.randn_like(mu), u], dim=1)
             yield X, y
 
 

@@ -83,7 +83,7 @@ class M2Objective(nn.Module):
             x_l, y_l = x[labelled], y[labelled]
             rec_l, kl_l = module.neg_elbo_terms(x_l, y_l)
             L = rec_l + kl_l + module.neg_log_prior_y()
-            logits = full_precision(module.encoder_y(x_l))
+            logits = full_precision(module(x_l))
             classification = group_mean(F.cross_entropy(logits, y_l, reduction="none"), n_l)
             accuracy = (logits.argmax(-1) == y_l).float().mean()
             f = self.labelled_fraction

@@ -13,6 +13,10 @@ M2 (Kingma et al. 2014, section 3.1.2), with K classes and a latent z of size d:
     p(x|y,z) = likelihood(decoder(z, y))
     q(y|x)   = Cat(softmax(encoder_y(x)))                   -- the classifier
     q(z|x,y) = N(mu(x,y), diag(exp(logvar(x,y))))           -- encoder_z(x, y)
+
+In M1+M2, M2's x is M1's latent z1, and its classifier may see the image that z1 was drawn
+from instead (``n_classifier_inputs``): q(y|image) with q(z2|z1,y) is as valid a posterior of
+the stacked model as Kingma's q(y|z1).
 """
 
 import math
@@ -117,14 +121,22 @@ class M2Module(nn.Module):
         Of the dense hidden layers.
     classifier_network : {'mlp', 'cnn'} or None, default=None
         The network of q(y|x) alone; None: ``network``.
+    n_classifier_inputs : int, default=0
+        0: q(y|x) sees x. Otherwise each row is ``[x, u]``, its last ``n_classifier_inputs``
+        columns ``u`` the classifier's input alone (``image_shape`` is then u's), the first
+        ``n_features`` the x that the rest of the model sees (M1+M2 with q(y|image)).
     """
 
     def __init__(self, n_features, n_classes, latent_dim, hidden_sizes, likelihood,
-                 network="mlp", image_shape=None, activation="relu", classifier_network=None):
+                 network="mlp", image_shape=None, activation="relu", classifier_network=None,
+                 n_classifier_inputs=0):
         super().__init__()
         self.n_classes = n_classes
-        self.encoder_y = encoder_y_network(classifier_network or network, image_shape,
-                                           n_features, hidden_sizes, n_classes, activation)
+        self.n_features = n_features
+        self.n_classifier_inputs = n_classifier_inputs
+        self.encoder_y = encoder_y_network(
+            classifier_network or network, image_shape, n_classifier_inputs or n_features,
+            hidden_sizes, n_classes, activation)
         self.likelihood = make_likelihood(likelihood, n_features)
         trunk, n_trunk_out, tail, n_tail_in = image_parts(
             network, image_shape, n_features, self.likelihood.n_params)
@@ -135,7 +147,12 @@ class M2Module(nn.Module):
 
     def forward(self, x):
         """Logits of q(y|x)."""
-        return self.encoder_y(x)
+        return self.encoder_y(x[..., self.n_features:] if self.n_classifier_inputs else x)
+
+    def modelled(self, x):
+        """The part of each row that p(x|y,z) models: all of it unless the classifier has
+        inputs of its own."""
+        return x[..., : self.n_features]
 
     def encode_z(self, x, y=None):
         """Mean and log-variance of q(z|x,y); every class when ``y`` is None (axis 1)."""
@@ -147,7 +164,7 @@ class M2Module(nn.Module):
 
         Parameters
         ----------
-        x : torch.Tensor of shape (n, n_features)
+        x : torch.Tensor of shape (n, n_features [+ n_classifier_inputs])
         y : torch.LongTensor of shape (n,), or None
             Class of each row; None enumerates all K classes.
         eps : torch.Tensor broadcastable to (n, [K,] latent_dim), or None
@@ -160,6 +177,7 @@ class M2Module(nn.Module):
             -log p(x|y,z) at one z ~ q(z|x,y), and the closed-form KL.
             L(x,y) is their sum plus log K (the constant -log p(y)).
         """
+        x = self.modelled(x)
         mu, logvar = self.encode_z(x, y)
         z = reparameterise(mu, logvar, eps)
         x_params = self.decoder(z, y)
@@ -180,7 +198,7 @@ class M2Module(nn.Module):
         U, reconstruction, kl : torch.Tensor of shape (n,)
             The bound and its two parts averaged under q(y|x).
         """
-        log_q = F.log_softmax(full_precision(self.encoder_y(x)), dim=-1)
+        log_q = F.log_softmax(full_precision(self(x)), dim=-1)
         q = log_q.exp()
         reconstruction, kl = self.neg_elbo_terms(x, None, eps)
         L = reconstruction + kl + self.neg_log_prior_y()
@@ -189,8 +207,8 @@ class M2Module(nn.Module):
 
     def latent_mean(self, x):
         """E[z] under q(z|x) = sum_y q(y|x) q(z|x,y): the q(y|x)-weighted mean of mu(x,y)."""
-        q = F.softmax(self.encoder_y(x), dim=-1)
-        mu, _ = self.encode_z(x, None)
+        q = F.softmax(self(x), dim=-1)
+        mu, _ = self.encode_z(self.modelled(x), None)
         return (q.unsqueeze(-1) * mu).sum(1)
 
     def generate(self, z, y):

@@ -13,6 +13,7 @@ from ._batching import ResampledLatentBatches
 from ._m1 import M1Classifier
 from ._m2 import M2Classifier
 from ._net import as_float_tensor
+from ._networks import NETWORKS, check_image_shape
 from ._validation import encode_semi_supervised
 
 
@@ -40,6 +41,10 @@ class StackedM1M2Classifier(M2Classifier):
        from q(z1|x) for every minibatch (not fixed at its mean), as in the paper
        (``z1_noise`` scales the standard deviation of those draws).
 
+    M2's classifier is q(y|z1), as in the paper, or (``classifier_input='x'``) q(y|x) on the
+    rows themselves, a CNN on images with ``classifier_network='cnn'``: the same stacked
+    generative model, with a posterior over y that sees x where Kingma's sees z1.
+
     ``transform`` gives M2's latent means (z2). Prediction uses the posterior mean of z1, so
     it is deterministic. This is one estimator, not a ``Pipeline`` of M1 and M2, because z1 is
     resampled inside M2's training batches, which a pipeline's fixed ``transform`` cannot do.
@@ -61,6 +66,15 @@ class StackedM1M2Classifier(M2Classifier):
     likelihood : {'gaussian', 'gaussian_heteroscedastic'}, default='gaussian'
         M2's p(z1|y,z2): a learnt scale per dimension of z1, or (Kingma's) a scale given by
         the decoder for every row and dimension.
+    classifier_input : {'z1', 'x'}, default='z1'
+        What M2's classifier sees: z1 (drawn as M2's other networks see it; the posterior
+        mean when predicting), as Kingma's q(y|z1), or the rows X themselves, q(y|x).
+    classifier_network : {'mlp', 'cnn'}, default='mlp'
+        The classifier's network: an MLP on ``hidden_sizes``, or (``classifier_input='x'``
+        on image rows) the Keras CIFAR-10 CNN, as in :class:`M2Classifier`.
+    image_shape : tuple of int or None, default=None
+        How each row of X unflattens for ``classifier_network='cnn'``: (height, width) or
+        (height, width, channels), channels last.
     latent_dim, hidden_sizes, activation, alpha, max_epochs, batch_size, learning_rate, \
 n_labelled_per_batch, early_stopping, validation_fraction, n_iter_no_change, \
 precision, device, random_state, verbose, callbacks, accelerator
@@ -104,10 +118,11 @@ precision, device, random_state, verbose, callbacks, accelerator
             name: constraint
             for name, constraint in M2Classifier._parameter_constraints.items()
             # M2 sees z1, not images
-            if name not in ("likelihood", "network", "classifier_network", "image_shape",
-                            "augment")
+            if name not in ("likelihood", "network", "classifier_network", "augment")
         },
         "likelihood": [StrOptions({"gaussian", "gaussian_heteroscedastic"})],
+        "classifier_input": [StrOptions({"z1", "x"})],
+        "classifier_network": [StrOptions(set(NETWORKS))],
         "m1": [HasMethods(["fit", "transform", "inverse_transform"]), None],
         "min_latent_std": [Interval(Real, 0, None, closed="left")],
         "z1_noise": [Interval(Real, 0, None, closed="left")],
@@ -120,6 +135,9 @@ precision, device, random_state, verbose, callbacks, accelerator
         min_latent_std=0.1,
         z1_noise=1.0,
         likelihood="gaussian",
+        classifier_input="z1",
+        classifier_network="mlp",
+        image_shape=None,
         latent_dim=50,
         hidden_sizes=(500,),
         activation="relu",
@@ -142,6 +160,9 @@ precision, device, random_state, verbose, callbacks, accelerator
         self.min_latent_std = min_latent_std
         self.z1_noise = z1_noise
         self.likelihood = likelihood
+        self.classifier_input = classifier_input
+        self.classifier_network = classifier_network
+        self.image_shape = image_shape
         self.latent_dim = latent_dim
         self.hidden_sizes = hidden_sizes
         self.activation = activation
@@ -186,6 +207,7 @@ precision, device, random_state, verbose, callbacks, accelerator
         """
         X, y = self._validate_Xy(X, y)
         self.classes_, y_encoded = encode_semi_supervised(y)
+        self._m2_network_params()  # checks the classifier's settings before M1's long fit
         m1 = clone(self.m1 if self.m1 is not None else M1Classifier())
         if getattr(m1, "random_state", 0) is None:
             m1.set_params(random_state=seed_from(self.random_state))
@@ -197,12 +219,15 @@ precision, device, random_state, verbose, callbacks, accelerator
         self._z1_fill = mu.mean(axis=0)
         keep = self.latent_dims_
         self.likelihood_ = self.likelihood
-        y_train, validation = self._hold_out_validation(mu[:, keep], y_encoded)
+        mu, sigma = mu[:, keep], self.z1_noise * sigma[:, keep]
+        x = [X.astype(np.float32, copy=False)] if self.classifier_input == "x" else []
+        y_train, validation = self._hold_out_validation(np.hstack([mu, *x]), y_encoded)
         self._fit_m2(
-            np.hstack([mu[:, keep], self.z1_noise * sigma[:, keep]]),
+            np.hstack([mu, sigma, *x]),
             y_train,
             callbacks=validation,
             iterator_train=ResampledLatentBatches,
+            iterator_train__latent_dim=len(keep),
         )
         return self
 
@@ -210,10 +235,26 @@ precision, device, random_state, verbose, callbacks, accelerator
         return len(self.latent_dims_)
 
     def _m2_network_params(self):
-        return {}  # M2 on z1 is an MLP
+        """The classifier's network and input (checked): M2's other networks are MLPs on
+        z1."""
+        if self.classifier_input == "z1":
+            if self.classifier_network == "cnn":
+                raise ValueError(
+                    "classifier_network='cnn' needs classifier_input='x': a CNN classifies "
+                    "images, and z1 is a vector."
+                )
+            return {}
+        image_shape = None
+        if self.classifier_network == "cnn":
+            image_shape = check_image_shape(self.image_shape, self.n_features_in_,
+                                            conv_autoencoder=False)
+        return {"module__classifier_network": self.classifier_network,
+                "module__image_shape": image_shape,
+                "module__n_classifier_inputs": self.n_features_in_}
 
     def _map_batches(self, X, fn):
-        """Apply ``fn`` of M2 to the posterior means of z1 (kept dimensions) of X."""
+        """Apply ``fn`` of M2 to the posterior means of z1 (kept dimensions) of X, followed
+        by X itself where the classifier sees it."""
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         keep = torch.as_tensor(self.latent_dims_)
@@ -222,6 +263,8 @@ precision, device, random_state, verbose, callbacks, accelerator
             return module(x)[:, keep.to(x.device)]
 
         z1 = self.m1_.net_.map_batches(as_float_tensor(X, "cpu"), z1_mean)
+        if self.classifier_input == "x":
+            z1 = np.hstack([z1, X.astype(np.float32, copy=False)])
         return self.net_.map_batches(torch.as_tensor(z1), fn)
 
     def score_samples(self, X):

@@ -165,3 +165,25 @@ def test_neg_elbo_uses_the_reparameterised_sample(module, x):
     expected = -D.Normal(x_mean, module.likelihood.scale()).log_prob(x).sum(-1)
     reconstruction, _ = module.neg_elbo_terms(x, y, eps)
     torch.testing.assert_close(reconstruction, expected)
+
+
+def test_classifier_inputs_of_its_own_feed_q_y_alone(x):
+    """M1+M2 with q(y|image): rows are [z1, u]; u goes to q(y|.) and nothing else."""
+    torch.manual_seed(0)
+    n_u = 6
+    module = M2Module(N_FEATURES, N_CLASSES, LATENT_DIM, (16, 8), "gaussian",
+                      n_classifier_inputs=n_u).double()
+    u = torch.randn(N_ROWS, n_u, generator=torch.Generator().manual_seed(2)).double()
+    rows = torch.cat([x, u], dim=1)
+    torch.testing.assert_close(module(rows), module.encoder_y(u))
+    eps = torch.randn(N_ROWS, N_CLASSES, LATENT_DIM, generator=torch.Generator().manual_seed(3))
+    eps = eps.double()
+    # Changing u changes q(y|.) but not L(x, y), which models the first N_FEATURES columns.
+    other = torch.cat([x, u + 1.0], dim=1)
+    for terms, terms_other in zip(module.neg_elbo_terms(rows, None, eps),
+                                  module.neg_elbo_terms(other, None, eps), strict=True):
+        torch.testing.assert_close(terms, terms_other)
+    reconstruction, kl = module.neg_elbo_terms(rows, None, eps)
+    log_q = F.log_softmax(module.encoder_y(u), dim=-1)
+    expected = (log_q.exp() * (reconstruction + kl + math.log(N_CLASSES) + log_q)).sum(-1)
+    torch.testing.assert_close(module.unlabelled_bound(rows, eps)[0], expected)

@@ -134,3 +134,56 @@ def test_heteroscedastic_likelihood_is_m2s_and_bernoulli_is_refused(digits):
                                     ).shape == (1, 2 * len(clf.latent_dims_))
     with pytest.raises(ValueError, match="likelihood"):
         StackedM1M2Classifier(m1=m1, likelihood="bernoulli").fit(X_train, y_semi)
+
+
+def test_classifier_on_x_sees_the_rows_and_m2_models_z1(digits):
+    X_train, y_semi, X_test, y_test = digits
+    m1 = M1Classifier(**M1_PARAMS, random_state=0)
+    clf = StackedM1M2Classifier(m1=m1, classifier_input="x", **M2_PARAMS,
+                                random_state=0).fit(X_train, y_semi)
+    module = clf.net_.module_
+    assert module.encoder_y[0].in_features == 64  # the pixels
+    assert module.encoder_z.input.in_features == len(clf.latent_dims_)
+    assert clf.score(X_test, y_test) > 0.8
+    assert clf.transform(X_test[:3]).shape == (3, M2_PARAMS["latent_dim"])
+    assert np.isfinite(clf.score_samples(X_test[:3])).all()
+    assert clf.sample(2, random_state=0)[0].shape == (2, 64)
+
+
+def test_cnn_classifier_on_images(digits):
+    X_train, y_semi = digits[:2]
+    images = np.kron(X_train.reshape(-1, 8, 8), np.ones((2, 2))).reshape(len(X_train), -1)
+    m1 = M1Classifier(latent_dim=4, hidden_sizes=(32,), max_epochs=1, random_state=0)
+    clf = StackedM1M2Classifier(m1=m1, classifier_input="x", classifier_network="cnn",
+                                image_shape=(16, 16), latent_dim=2, hidden_sizes=(16,),
+                                max_epochs=1, early_stopping=True, random_state=0)
+    clf.fit(images, y_semi)
+    assert any(isinstance(m, torch.nn.Conv2d) for m in clf.net_.module_.encoder_y.modules())
+    assert clf.predict_proba(images[:5]).shape == (5, 10)
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"classifier_network": "cnn"}, "classifier_input='x'"),
+    ({"classifier_input": "x", "classifier_network": "cnn"}, "image_shape"),
+])
+def test_a_cnn_classifier_needs_images_before_m1_is_fitted(digits, params, match,
+                                                           monkeypatch):
+    def fit(self, X, y):
+        raise AssertionError("M1 was fitted before the classifier's settings were checked")
+
+    monkeypatch.setattr(M1Classifier, "fit", fit)
+    X_train, y_semi = digits[:2]
+    with pytest.raises(ValueError, match=match):
+        StackedM1M2Classifier(m1=M1Classifier(), **params).fit(X_train, y_semi)
+
+
+def test_training_batches_pass_the_classifiers_inputs_through():
+    n, d = 6, 2
+    mu, sigma, u = torch.zeros(n, d), torch.ones(n, d), torch.arange(n * 3.0).reshape(n, 3)
+    y = torch.tensor([0, -1, -1, -1, -1, -1])
+    batches = ResampledLatentBatches(Dataset(torch.cat([mu, sigma, u], dim=1), y),
+                                     batch_size=n, training=True, latent_dim=d)
+    (rows, _), = list(batches)
+    assert rows.shape == (n, d + 3)
+    assert sorted(rows[:, d:].tolist()) == u.tolist()  # u as it was (the rows come shuffled)
+    assert rows[:, :d].std() > 0  # z1 drawn
