@@ -68,7 +68,9 @@ class StackedM1M2Classifier(M2Classifier):
         the decoder for every row and dimension.
     classifier_input : {'z1', 'x'}, default='z1'
         What M2's classifier sees: z1 (drawn as M2's other networks see it; the posterior
-        mean when predicting), as Kingma's q(y|z1), or the rows X themselves, q(y|x).
+        mean when predicting), as Kingma's q(y|z1), or the rows X themselves, q(y|x). A CNN
+        q(y|x) on MNIST needed a larger ``alpha`` than Kingma's 0.1, at which it collapsed to
+        one class (``benchmarks/TRIALS.md``).
     classifier_network : {'mlp', 'cnn'}, default='mlp'
         The classifier's network: an MLP on ``hidden_sizes``, or (``classifier_input='x'``
         on image rows) the Keras CIFAR-10 CNN, as in :class:`M2Classifier`.
