@@ -119,7 +119,7 @@ precision, device, random_state, verbose, callbacks, accelerator
         **{
             name: constraint
             for name, constraint in M2Classifier._parameter_constraints.items()
-            # M2 sees z1, not images
+            # M2 models z1, not images; its classifier's settings are below
             if name not in ("likelihood", "network", "classifier_network", "augment")
         },
         "likelihood": [StrOptions({"gaussian", "gaussian_heteroscedastic"})],
