@@ -128,18 +128,18 @@ class ResampledLatentBatches(SemiSupervisedBatches):
     ----------
     dataset, batch_size, **kwargs
         As for :class:`SemiSupervisedBatches`.
-    latent_dim : int or None, default=None
-        Size of z1; None: half of each row.
+    latent_dim : int
+        Size of z1: the first ``latent_dim`` columns are mu, the next ``latent_dim`` sigma.
     """
 
-    def __init__(self, dataset, batch_size, latent_dim=None, **kwargs):
+    def __init__(self, dataset, batch_size, *, latent_dim, **kwargs):
         super().__init__(dataset, batch_size, **kwargs)
         self.latent_dim = latent_dim
 
     def __iter__(self):
         for X, y in super().__iter__():
             if self.training:
-                d = self.latent_dim or X.shape[1] // 2
+                d = self.latent_dim
                 mu, sigma, u = X[:, :d], X[:, d : 2 * d], X[:, 2 * d :]
                 X = torch.cat([mu + sigma * torch.randn_like(mu), u], dim=1)
             yield X, y

@@ -222,7 +222,7 @@ precision, device, random_state, verbose, callbacks, accelerator
         keep = self.latent_dims_
         self.likelihood_ = self.likelihood
         mu, sigma = mu[:, keep], self.z1_noise * sigma[:, keep]
-        x = [X.astype(np.float32, copy=False)] if self.classifier_input == "x" else []
+        x = [X] if self.classifier_input == "x" else []  # float32 already, as _validate_X gives
         y_train, validation = self._hold_out_validation(np.hstack([mu, *x]), y_encoded)
         self._fit_m2(
             np.hstack([mu, sigma, *x]),
@@ -266,7 +266,7 @@ precision, device, random_state, verbose, callbacks, accelerator
 
         z1 = self.m1_.net_.map_batches(as_float_tensor(X, "cpu"), z1_mean)
         if self.classifier_input == "x":
-            z1 = np.hstack([z1, X.astype(np.float32, copy=False)])
+            z1 = np.hstack([z1, X])
         return self.net_.map_batches(torch.as_tensor(z1), fn)
 
     def score_samples(self, X):

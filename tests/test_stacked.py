@@ -74,13 +74,13 @@ def test_training_batches_resample_z1_and_prediction_batches_do_not():
     y = torch.full((n,), -1)
     y[:10] = 0
     batches = ResampledLatentBatches(Dataset(torch.cat([mu, sigma], dim=1), y), batch_size=n,
-                                     training=True)
+                                     training=True, latent_dim=1)
     (z1, _), = list(batches)
     assert z1.shape == (n, 1)
     assert abs(z1.mean() - 5.0) < 0.05 and abs(z1.std() - 0.5) < 0.05
     (z1_again, _), = list(batches)
     assert not torch.equal(z1, z1_again)
-    (x_pred, _), = list(ResampledLatentBatches(Dataset(mu, None), batch_size=n))
+    (x_pred, _), = list(ResampledLatentBatches(Dataset(mu, None), batch_size=n, latent_dim=1))
     assert torch.equal(x_pred, mu)
 
 
