@@ -15,7 +15,7 @@ from ._loss import M2Objective
 from ._models import M2Module
 from ._net import ValidationAccuracy
 from ._networks import NETWORKS
-from ._validation import encode_semi_supervised
+from ._validation import encode_semi_supervised, warn_user
 
 
 class M2Classifier(BaseSemiSupervisedVAE):
@@ -47,7 +47,9 @@ class M2Classifier(BaseSemiSupervisedVAE):
         Of the dense hidden layers (convolutional layers, and a CNN encoder_y, stay ReLU);
         Kingma's networks used softplus.
     alpha : float, default=0.1
-        Weight of the classification term (see above).
+        Weight of the classification term (see above). Too low a weight can leave q(y|x)
+        unanchored, so that it gives every row one class; ``fit`` warns when it gives every
+        labelled training row the same class.
     network : {'mlp', 'cnn'}, default='mlp'
         'mlp' builds every network from dense layers. 'cnn' uses the seed blog's CNNs for
         image rows (see ``image_shape``): the Keras CIFAR-10 CNN for q(y|x); three conv
@@ -238,6 +240,7 @@ default='auto'
         self.likelihood_ = resolve_likelihood(self.likelihood, X)
         y_train, validation = self._hold_out_validation(X, y_encoded)
         self._fit_m2(X, y_train, callbacks=validation, **self._augmentation_params(X))
+        self._warn_if_one_class(X, y_encoded)
         return self
 
     def _hold_out_validation(self, X_classifier, y_encoded):
@@ -304,6 +307,32 @@ default='auto'
         self._fit_net(X, y_encoded, callbacks=callbacks,
                       iterator_train__n_labelled_per_batch=self.n_labelled_per_batch,
                       **net_params)
+
+    def _warn_if_one_class(self, X, y_encoded):
+        """Warn where q(y|x) gives every labelled training row the same class.
+
+        That is the classifier collapsing: the unlabelled term can be served nearly as well by
+        a q(y|x) that ignores x, the decoder modelling x from z alone, and a labelled term too
+        weak (a low ``alpha``) does not pull it back. Its accuracy is then that of one class.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            The checked training rows, as ``predict`` takes them.
+        y_encoded : ndarray of shape (n_samples,)
+            Class indices, -1 for unlabelled rows.
+        """
+        labelled = y_encoded >= 0
+        if len(np.unique(y_encoded[labelled])) < 2:
+            return
+        predicted = np.unique(self.predict(X[labelled]))
+        if len(predicted) == 1:
+            warn_user(
+                f"q(y|x) gives every labelled training row the class "
+                f"{predicted.tolist()[0]!r}: the classifier has collapsed to one class. A "
+                f"larger alpha (now {self.alpha}) weights the labelled rows more; a smaller "
+                f"learning_rate or another random_state may also avoid it."
+            )
 
     def _net_params(self, labelled_fraction):
         return {

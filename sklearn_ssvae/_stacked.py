@@ -231,6 +231,7 @@ precision, device, random_state, verbose, callbacks, accelerator
             iterator_train=ResampledLatentBatches,
             iterator_train__latent_dim=len(keep),
         )
+        self._warn_if_one_class(X, y_encoded)
         return self
 
     def _m2_input_size(self):

@@ -112,6 +112,21 @@ def test_training_losses_are_finite_with_few_labels(blobs):
         assert np.isfinite(clf.net_.history[:, name]).all()
 
 
+def test_fit_warns_when_q_y_x_gives_every_labelled_row_one_class(blobs, collapse_q_y_x):
+    X, y_semi, _ = blobs
+    with pytest.warns(UserWarning, match="class 0: the classifier has collapsed"):
+        clf = M2Classifier(**SMALL, callbacks=[collapse_q_y_x]).fit(X, y_semi)
+    assert (clf.predict(X) == 0).all()
+
+
+def test_fit_does_not_warn_of_collapse_when_q_y_x_tells_classes_apart(blobs):
+    X, y_semi, _ = blobs
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*collapsed")
+        clf = M2Classifier(**SMALL).fit(X, y_semi)
+    assert len(np.unique(clf.predict(X[y_semi != -1]))) > 1
+
+
 def test_predict_proba_transform_score_samples_shapes(fitted, blobs):
     X = blobs[0]
     proba = fitted.predict_proba(X)

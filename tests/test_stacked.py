@@ -50,6 +50,15 @@ def test_generated_rows_are_decoded_to_data_space(stacked):
     assert X_new.min() >= 0 and X_new.max() <= 1  # M1's Bernoulli means
 
 
+def test_fit_warns_when_q_y_x_gives_every_labelled_row_one_class(digits, collapse_q_y_x):
+    X_train, y_semi = digits[:2]
+    m1 = M1Classifier(latent_dim=4, hidden_sizes=(32,), max_epochs=2, random_state=0)
+    clf = StackedM1M2Classifier(m1=m1, latent_dim=2, hidden_sizes=(16,), max_epochs=1,
+                                callbacks=[collapse_q_y_x], random_state=0)
+    with pytest.warns(UserWarning, match="class 0: the classifier has collapsed"):
+        clf.fit(X_train, y_semi)
+
+
 @pytest.mark.parametrize("min_latent_std, n_kept", [(0.0, 4), (1e9, 1)])
 def test_uninformative_latent_dimensions_are_dropped(digits, min_latent_std, n_kept):
     X_train, y_semi = digits[:2]
