@@ -156,8 +156,9 @@ GRIDS = {
     # its spread at alpha 1 (z1_noise=0.5, won at N>=2000) and M2 trained 300 epochs at 0.1
     # (won every draw at N=100, 600 and 1000); the CNN q(y|x) on the pixels with m2_cnnq's
     # optimiser at alpha 1 (chosen over 10 and 0.1 on validation at N=1000, draw 0; won every
-    # draw fitted, at N=600, 1000, 2000 and 3000) or 0.5 (at N=1000 ahead of 1 on draw 0,
-    # behind on draw 2, and on draw 1 q(y|x) collapsed to one class, as at 0.1).
+    # draw fitted, at N=600, 1000, 2000 and 3000), 0.5 or 3 (at N=1000 0.5 won draw 0 and 3
+    # won draw 1 on validation, 1 kept draw 2; at 0.5 q(y|x) collapsed to one class on draw 1,
+    # as at 0.1).
     # The table's cells searched parts of this grid in runs of one to three settings joined
     # by --import-cells: the README says which, benchmarks/TRIALS.md (M1+M2) gives the trials
     # behind each setting.
@@ -165,7 +166,8 @@ GRIDS = {
     + [{"alpha": 1.0, "min_latent_std": 0.0, "z1_noise": 0.5},
        {"alpha": 0.1, "min_latent_std": 0.0, "max_epochs": 300}]
     + [{"alpha": a, "min_latent_std": 0.0, "max_epochs": 30, "classifier_input": "x",
-        "classifier_network": "cnn", "image_shape": (28, 28), **FAST_M2} for a in (0.5, 1.0)],
+        "classifier_network": "cnn", "image_shape": (28, 28), **FAST_M2}
+       for a in (0.5, 1.0, 3.0)],
     "pretrained": [{"C": c} for c in (0.1, 1.0, 10.0)],
 }
 
