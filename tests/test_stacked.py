@@ -57,6 +57,7 @@ def test_fit_warns_when_q_y_x_gives_every_labelled_row_one_class(digits, collaps
                                 callbacks=[collapse_q_y_x], random_state=0)
     with pytest.warns(UserWarning, match="class 0: the classifier has collapsed"):
         clf.fit(X_train, y_semi)
+    assert (clf.predict(X_train) == 0).all()
 
 
 @pytest.mark.parametrize("min_latent_std, n_kept", [(0.0, 4), (1e9, 1)])
