@@ -320,12 +320,10 @@ default='auto'
         X : ndarray of shape (n_samples, n_features)
             The checked training rows, as ``predict`` takes them.
         y_encoded : ndarray of shape (n_samples,)
-            Class indices, -1 for unlabelled rows.
+            Class indices, -1 for unlabelled rows; ``encode_semi_supervised`` has checked
+            that the labelled rows hold at least two classes.
         """
-        labelled = y_encoded >= 0
-        if len(np.unique(y_encoded[labelled])) < 2:
-            return
-        predicted = np.unique(self.predict(X[labelled]))
+        predicted = np.unique(self.predict(X[y_encoded >= 0]))
         if len(predicted) == 1:
             warn_user(
                 f"q(y|x) gives every labelled training row the class "
