@@ -156,7 +156,7 @@ GRIDS = {
     # its spread at alpha 1 (z1_noise=0.5, won at N>=2000) and M2 trained 300 epochs at 0.1
     # (won every draw at N=100, 600 and 1000); the CNN q(y|x) on the pixels with m2_cnnq's
     # optimiser at alpha 1 (chosen over 10 and 0.1 on validation at N=1000, draw 0; won every
-    # draw fitted, at N=600, 1000, 2000 and 3000), 0.5 or 3 (at N=1000 0.5 won draw 0 and 3
+    # draw fitted, at N=100, 600, 1000, 2000 and 3000), 0.5 or 3 (at N=1000 0.5 won draw 0 and 3
     # won draw 1 on validation, 1 kept draw 2; at 0.5 q(y|x) collapsed to one class on draw 1,
     # as at 0.1).
     # The table's cells searched parts of this grid in runs of one to three settings joined
