@@ -155,10 +155,11 @@ GRIDS = {
     # dimensions or all 50 (min_latent_std=0), neither winning every draw; z1 drawn with half
     # its spread at alpha 1 (z1_noise=0.5, won at N>=2000) and M2 trained 300 epochs at 0.1
     # (won every draw at N=100, 600 and 1000); the CNN q(y|x) on the pixels with m2_cnnq's
-    # optimiser at alpha 1 (chosen over 10 and 0.1 on validation at N=1000, draw 0; won every
-    # draw fitted, at N=100, 600, 1000, 2000 and 3000), 0.5 or 3 (at N=1000 0.5 won draw 0 and 3
-    # won draw 1 on validation, 1 kept draw 2; at 0.5 q(y|x) collapsed to one class on draw 1,
-    # as at 0.1; at N=600 3 won draws 0 and 2, 1 kept draw 1).
+    # optimiser at alpha 1 (chosen over 10 and 0.1 on validation at N=1000, draw 0; beat the
+    # settings above on every draw fitted, at N=100, 600, 1000, 2000 and 3000), 0.5 or 3 (at
+    # N=1000 0.5 won draw 0 and 3 won draw 1 on validation, 1 kept draw 2; at 0.5 q(y|x)
+    # collapsed to one class on draw 1, as at 0.1; at N=600 3 won draws 0 and 2, 1 kept draw 1;
+    # at N=100 3 won draw 2, 1 kept draws 0 and 1).
     # The table's cells searched parts of this grid in runs of one to three settings joined
     # by --import-cells: the README says which, benchmarks/TRIALS.md (M1+M2) gives the trials
     # behind each setting.
