@@ -11,6 +11,17 @@ import math
 import torch
 
 
+def n_training_batches(n_labelled, n_unlabelled, batch_size, n_labelled_per_batch=None):
+    """Batches in one training epoch of ``SemiSupervisedBatches``.
+
+    None: every row once, ``batch_size`` rows a batch. An int k: one pass over the unlabelled
+    rows, ``batch_size - k`` a batch (each batch then holds k labelled rows).
+    """
+    if n_labelled_per_batch is None or n_unlabelled == 0:
+        return max(1, math.ceil((n_labelled + n_unlabelled) / batch_size))
+    return max(1, math.ceil(n_unlabelled / (batch_size - n_labelled_per_batch)))
+
+
 class SemiSupervisedBatches:
     """Iterable of ``(X, y)`` minibatches over a skorch dataset holding tensors.
 
@@ -87,11 +98,8 @@ class SemiSupervisedBatches:
         device = self.X.device
         labelled = torch.nonzero(self.y >= 0).squeeze(1)
         unlabelled = torch.nonzero(self.y < 0).squeeze(1)
-        n_l, n_u = len(labelled), len(unlabelled)
-        if self.n_labelled_per_batch is None or n_u == 0:
-            n_batches = max(1, math.ceil((n_l + n_u) / self.batch_size))
-        else:
-            n_batches = max(1, math.ceil(n_u / (self.batch_size - self.n_labelled_per_batch)))
+        n_batches = n_training_batches(len(labelled), len(unlabelled), self.batch_size,
+                                       self.n_labelled_per_batch)
         return (labelled.to(device), unlabelled.to(device)), n_batches
 
     def _training_batches(self):

@@ -10,6 +10,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseSemiSupervisedVAE, seed_from, unfitted_on_error
+from ._batching import n_training_batches
 from ._likelihoods import resolve_likelihood
 from ._loss import M2Objective
 from ._models import M2Module
@@ -90,7 +91,9 @@ default='auto'
         How labelled rows are spread over minibatches. None: evenly over all batches, each
         labelled row once per epoch (cycled so that every batch holds at least one when
         labelled rows are fewer than batches). An int k < batch_size: every batch holds k
-        labelled rows, cycling through the labelled set, and batch_size - k unlabelled rows.
+        labelled rows, cycling through the labelled set, and batch_size - k unlabelled rows;
+        an epoch is then one pass over the unlabelled rows, and ``fit`` warns if that deals
+        fewer labelled rows than there are.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the labelled rows (stratified; they stay in
         training as unlabelled rows), record the accuracy of q(y|x) on them after every epoch
@@ -304,9 +307,32 @@ default='auto'
                 f"n_labelled_per_batch={self.n_labelled_per_batch} leaves no room for "
                 f"unlabelled rows in batch_size={self.batch_size}; it must be smaller."
             )
+        self._warn_if_labelled_rows_unseen(y_encoded)
         self._fit_net(X, y_encoded, callbacks=callbacks,
                       iterator_train__n_labelled_per_batch=self.n_labelled_per_batch,
                       **net_params)
+
+    def _warn_if_labelled_rows_unseen(self, y_encoded):
+        """Warn where ``n_labelled_per_batch`` deals fewer labelled rows an epoch than exist.
+
+        An epoch is one pass over the unlabelled rows, so with many labels a fixed count per
+        batch shows each labelled row less than once an epoch (CIFAR-10 with 25,000 labels and
+        32 a batch: 3.5 times in 30 epochs), and q(y|x) learns from a fraction of them.
+        """
+        k = self.n_labelled_per_batch
+        n_labelled = int(np.count_nonzero(y_encoded >= 0))
+        if k is None or n_labelled == 0:
+            return
+        n_batches = n_training_batches(n_labelled, len(y_encoded) - n_labelled,
+                                       self.batch_size, k)
+        dealt = k * n_batches
+        if dealt < n_labelled:
+            warn_user(
+                f"n_labelled_per_batch={k} deals {dealt} labelled rows an epoch ({n_batches} "
+                f"batches), fewer than the {n_labelled} labelled rows: each is seen about "
+                f"{dealt / n_labelled:.2g} times an epoch. n_labelled_per_batch=None deals "
+                f"every labelled row once an epoch."
+            )
 
     def _warn_if_one_class(self, X, y_encoded):
         """Warn where q(y|x) gives every labelled training row the same class.

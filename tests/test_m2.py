@@ -127,6 +127,20 @@ def test_fit_does_not_warn_of_collapse_when_q_y_x_tells_classes_apart(blobs):
     assert len(np.unique(clf.predict(X[y_semi != -1]))) > 1
 
 
+def test_fit_warns_when_labelled_rows_per_batch_leave_labelled_rows_unseen(blobs):
+    X, y_semi, _ = blobs  # 30 labelled rows; 90 unlabelled ones, 30 a batch: 3 batches
+    with pytest.warns(UserWarning, match="deals 6 labelled rows an epoch .3 batches., fewer "
+                                         "than the 30 labelled rows"):
+        M2Classifier(**SMALL, n_labelled_per_batch=2).fit(X, y_semi)
+
+
+def test_fit_does_not_warn_when_every_labelled_row_is_dealt_an_epoch(blobs):
+    X, y_semi, _ = blobs  # 10 a batch: 90 / 22 unlabelled rows a batch, 5 batches, 50 dealt
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*labelled rows an epoch")
+        M2Classifier(**SMALL, n_labelled_per_batch=10).fit(X, y_semi)
+
+
 def test_predict_proba_transform_score_samples_shapes(fitted, blobs):
     X = blobs[0]
     proba = fitted.predict_proba(X)
