@@ -4,7 +4,9 @@ The class enters M2's networks q(z|x,y) and p(x|y,z) through their first dense l
 as ``W_u u + W_y onehot(y) + b``, the ``W_y onehot(y)`` part is a row lookup in an embedding,
 so enumerating all K classes for a batch costs one ``W_u u`` product (shared by every class)
 plus a broadcast add, not K passes through the first layer. With CNNs the same holds for the
-convolutional trunk of q(z|x,y): it sees x alone, once per row.
+convolutional trunk of q(z|x,y): it sees x alone, once per row. The decoder p(x|y,z) saves
+only the class part: its ``u`` is z ~ q(z|x,y), a different z for every class, so its
+``W_u u`` product is computed for all K (nothing of the decoder is shared between classes).
 
 Rows of X are flat; for CNNs each row is an image flattened in channels-last order
 ``(height, width, channels)`` (as ``images.reshape(n, -1)`` gives for MNIST's (n, 28, 28) or
