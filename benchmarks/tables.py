@@ -400,7 +400,8 @@ def make_model(method, params, p, draw, m1, extractor, device):
     if method == "pretrained":
         return Features(extractor, LogisticRegression(max_iter=2000, **params))
     # A grid point's settings (a --grid one: max_epochs, say) override the harness's.
-    common = {"batch_size": 256, "device": device, "random_state": seed}
+    # verbose=1: an epoch table in the log, for fits that take up to an hour on a CPU.
+    common = {"batch_size": 256, "device": device, "random_state": seed, "verbose": 1}
     if method in ("m2", "m2_cnnq"):
         return M2Classifier(**{"max_epochs": p["epochs"][method], **common, **p[method],
                                **params})
@@ -477,6 +478,7 @@ def run_method(method, p, data, draw, m1, extractor, device, grid=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    sys.stdout.reconfigure(line_buffering=True)  # the epoch tables reach a redirected log
     p = plan(args)
     if args.import_cells:
         return import_main(args, p, machine())
@@ -580,7 +582,8 @@ def fit_vaes(p, X_fit, y_fit, draw, device):
             start = time.perf_counter()
             # A setting of the VAE's (max_epochs, say) overrides the harness's.
             m1 = M1Classifier(**{"max_epochs": p["epochs"]["m1"], "batch_size": 256,
-                                 "device": device, "random_state": 1000 + draw, **settings})
+                                 "device": device, "random_state": 1000 + draw, "verbose": 1,
+                                 **settings})
             # The VAE sees no labels; M1Classifier's own classifier (fitted on 10 labels
             # here) is not used: 'm1' fits its classifier per N on the latent means.
             m1.fit(X_fit, make_semi_supervised(y_fit, 10, random_state=draw))
