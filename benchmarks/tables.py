@@ -141,8 +141,8 @@ SETTINGS = {
         "epochs": {"cnn": 50, "m1": 50, "m2": 50, "m2_cnnq": 30},
         # Over GRIDS for this dataset: with augmentation, alpha 100 and 1000 lost to 10 (0.4706
         # and 0.4708 against 0.4758; results/m2-trials/cifar-augment-alpha).
-        # Its 32 labelled rows a batch show each labelled row less than once an epoch above
-        # N=5000 (fit warns), 3.5 times in 30 epochs at N=25000. The table's N=10000 and 25000
+        # Its 32 labelled rows a batch show each labelled row less than once an epoch at the
+        # table's N=10000 and 25000 (fit warns; 3.5 times in 30 epochs at 25000). Those two
         # cells were chosen on validation between this grid's run and an imported
         # n_labelled_per_batch=None trial, which won at both (0.6942 against 0.6272, 0.7584
         # against 0.5858; results/m2-trials/cifar-labelled-spread); rerunning this grid alone
