@@ -478,7 +478,8 @@ def run_method(method, p, data, draw, m1, extractor, device, grid=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    sys.stdout.reconfigure(line_buffering=True)  # the epoch tables reach a redirected log
+    if hasattr(sys.stdout, "reconfigure"):  # the epoch tables reach a redirected log
+        sys.stdout.reconfigure(line_buffering=True)
     p = plan(args)
     if args.import_cells:
         return import_main(args, p, machine())

@@ -14,8 +14,21 @@ import torch
 def n_training_batches(n_labelled, n_unlabelled, batch_size, n_labelled_per_batch=None):
     """Batches in one training epoch of ``SemiSupervisedBatches``.
 
-    None: every row once, ``batch_size`` rows a batch. An int k: one pass over the unlabelled
-    rows, ``batch_size - k`` a batch (each batch then holds k labelled rows).
+    Parameters
+    ----------
+    n_labelled, n_unlabelled : int
+        Labelled and unlabelled training rows.
+    batch_size : int
+        Rows per batch.
+    n_labelled_per_batch : int or None, default=None
+        None: every row once, ``batch_size`` rows a batch. An int k: one pass over the
+        unlabelled rows, ``batch_size - k`` a batch (each batch then holds k labelled rows);
+        without unlabelled rows, as many batches as None makes (each of k rows).
+
+    Returns
+    -------
+    int
+        At least 1.
     """
     if n_labelled_per_batch is None or n_unlabelled == 0:
         return max(1, math.ceil((n_labelled + n_unlabelled) / batch_size))

@@ -92,8 +92,9 @@ default='auto'
         labelled row once per epoch (cycled so that every batch holds at least one when
         labelled rows are fewer than batches). An int k < batch_size: every batch holds k
         labelled rows, cycling through the labelled set, and batch_size - k unlabelled rows;
-        an epoch is then one pass over the unlabelled rows, and ``fit`` warns if that deals
-        fewer labelled rows than there are.
+        an epoch is then one pass over the unlabelled rows (without unlabelled rows, as many
+        batches as None would make, of k rows each), and ``fit`` warns if that deals fewer
+        labelled rows an epoch than there are.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the labelled rows (stratified; they stay in
         training as unlabelled rows), record the accuracy of q(y|x) on them after every epoch
@@ -290,6 +291,9 @@ default='auto'
     def _fit_m2(self, X, y_encoded, callbacks=(), **net_params):
         """Build and train the M2 net on checked data; the fitted attributes are set already.
 
+        Refuses an ``n_labelled_per_batch`` that fills the batch, and warns where one leaves
+        labelled rows out of every epoch (``_warn_if_labelled_rows_unseen``).
+
         Parameters
         ----------
         X : ndarray of shape (n_samples, n_columns), float32
@@ -316,12 +320,22 @@ default='auto'
         """Warn where ``n_labelled_per_batch`` deals fewer labelled rows an epoch than exist.
 
         An epoch is one pass over the unlabelled rows, so with many labels a fixed count per
-        batch shows each labelled row less than once an epoch (CIFAR-10 with 25,000 labels and
-        32 a batch: 3.5 times in 30 epochs), and q(y|x) learns from a fraction of them.
+        batch leaves most labelled rows out of each epoch, and q(y|x) learns from a fraction
+        of them: CIFAR-10's 45,000 training rows with 25,000 labels, batches of 256 with 32
+        labelled rows, show each labelled row 3.5 times in 30 epochs. Warns from the main
+        process only under an ``accelerator``.
+
+        Parameters
+        ----------
+        y_encoded : ndarray of shape (n_samples,)
+            Class indices of the training rows, -1 for unlabelled ones (held-out validation
+            rows included).
         """
         k = self.n_labelled_per_batch
         n_labelled = int(np.count_nonzero(y_encoded >= 0))
         if k is None or n_labelled == 0:
+            return
+        if self.accelerator is not None and not self.accelerator.is_main_process:
             return
         n_batches = n_training_batches(n_labelled, len(y_encoded) - n_labelled,
                                        self.batch_size, k)
@@ -329,9 +343,9 @@ default='auto'
         if dealt < n_labelled:
             warn_user(
                 f"n_labelled_per_batch={k} deals {dealt} labelled rows an epoch ({n_batches} "
-                f"batches), fewer than the {n_labelled} labelled rows: each is seen about "
-                f"{dealt / n_labelled:.2g} times an epoch. n_labelled_per_batch=None deals "
-                f"every labelled row once an epoch."
+                f"batches of {k}): only {dealt} of the {n_labelled} labelled training rows "
+                f"({dealt / n_labelled:.0%}) are seen each epoch. n_labelled_per_batch=None "
+                f"deals every labelled row once an epoch."
             )
 
     def _warn_if_one_class(self, X, y_encoded):
