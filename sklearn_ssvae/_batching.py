@@ -11,8 +11,8 @@ import math
 import torch
 
 
-def n_training_batches(n_labelled, n_unlabelled, batch_size, n_labelled_per_batch=None):
-    """Batches in one training epoch of ``SemiSupervisedBatches``.
+def epoch_plan(n_labelled, n_unlabelled, batch_size, n_labelled_per_batch=None):
+    """Batches in one training epoch of ``SemiSupervisedBatches``, and labelled rows dealt.
 
     Parameters
     ----------
@@ -21,18 +21,26 @@ def n_training_batches(n_labelled, n_unlabelled, batch_size, n_labelled_per_batc
     batch_size : int
         Rows per batch.
     n_labelled_per_batch : int or None, default=None
-        None: every row once, ``batch_size`` rows a batch. An int k: one pass over the
-        unlabelled rows, ``batch_size - k`` a batch (each batch then holds k labelled rows);
-        without unlabelled rows, as many batches as None makes (each of k rows).
+        None: every row once, ``batch_size`` rows a batch, the labelled rows cycled when
+        fewer than the batches. An int k: one pass over the unlabelled rows, ``batch_size -
+        k`` a batch, and k labelled rows in each batch; without unlabelled rows, as many
+        batches as None makes (each of k rows).
 
     Returns
     -------
-    int
+    n_batches : int
         At least 1.
+    n_dealt : int
+        Labelled rows over all the batches of an epoch, repeats included: fewer than
+        ``n_labelled`` when an int k leaves some labelled rows out of the epoch.
     """
     if n_labelled_per_batch is None or n_unlabelled == 0:
-        return max(1, math.ceil((n_labelled + n_unlabelled) / batch_size))
-    return max(1, math.ceil(n_unlabelled / (batch_size - n_labelled_per_batch)))
+        n_batches = max(1, math.ceil((n_labelled + n_unlabelled) / batch_size))
+    else:
+        n_batches = max(1, math.ceil(n_unlabelled / (batch_size - n_labelled_per_batch)))
+    if n_labelled_per_batch is None:
+        return n_batches, max(n_labelled, n_batches) if n_labelled else 0
+    return n_batches, n_labelled_per_batch * n_batches
 
 
 class SemiSupervisedBatches:
@@ -107,28 +115,24 @@ class SemiSupervisedBatches:
             yield X, None if self.y is None else self.y[start : start + self.batch_size]
 
     def _batch_plan(self):
-        """Indices of the labelled and unlabelled rows, and the number of batches."""
+        """Indices of the labelled and unlabelled rows, and ``epoch_plan``'s two counts."""
         device = self.X.device
         labelled = torch.nonzero(self.y >= 0).squeeze(1)
         unlabelled = torch.nonzero(self.y < 0).squeeze(1)
-        n_batches = n_training_batches(len(labelled), len(unlabelled), self.batch_size,
-                                       self.n_labelled_per_batch)
-        return (labelled.to(device), unlabelled.to(device)), n_batches
+        n_batches, n_dealt = epoch_plan(len(labelled), len(unlabelled), self.batch_size,
+                                        self.n_labelled_per_batch)
+        return (labelled.to(device), unlabelled.to(device)), n_batches, n_dealt
 
     def _training_batches(self):
-        (labelled, unlabelled), n_batches = self._batch_plan()
+        (labelled, unlabelled), n_batches, n_dealt = self._batch_plan()
         device = self.X.device
         unlabelled = unlabelled[torch.randperm(len(unlabelled), device=device,
                                                generator=self.generator)]
         labelled = labelled[torch.randperm(len(labelled), device=device, generator=self.generator)]
-        if self.n_labelled_per_batch is None:
-            n_labelled_total = max(len(labelled), n_batches) if len(labelled) else 0
-        else:
-            n_labelled_total = self.n_labelled_per_batch * n_batches
         if len(labelled):
             # Cycle through the shuffled labelled rows when more are needed than exist.
-            repeats = math.ceil(n_labelled_total / len(labelled))
-            labelled = labelled.repeat(repeats)[:n_labelled_total]
+            repeats = math.ceil(n_dealt / len(labelled))
+            labelled = labelled.repeat(repeats)[:n_dealt]
         for lab, unlab in zip(
             torch.tensor_split(labelled, n_batches), torch.tensor_split(unlabelled, n_batches),
             strict=True,

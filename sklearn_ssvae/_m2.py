@@ -10,7 +10,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseSemiSupervisedVAE, seed_from, unfitted_on_error
-from ._batching import n_training_batches
+from ._batching import epoch_plan
 from ._likelihoods import resolve_likelihood
 from ._loss import M2Objective
 from ._models import M2Module
@@ -337,15 +337,13 @@ default='auto'
             return
         if self.accelerator is not None and not self.accelerator.is_main_process:
             return
-        n_batches = n_training_batches(n_labelled, len(y_encoded) - n_labelled,
-                                       self.batch_size, k)
-        dealt = k * n_batches
+        n_batches, dealt = epoch_plan(n_labelled, len(y_encoded) - n_labelled,
+                                      self.batch_size, k)
         if dealt < n_labelled:
             warn_user(
-                f"n_labelled_per_batch={k} deals {dealt} labelled rows an epoch ({n_batches} "
-                f"batches of {k}): only {dealt} of the {n_labelled} labelled training rows "
-                f"({dealt / n_labelled:.0%}) are seen each epoch. n_labelled_per_batch=None "
-                f"deals every labelled row once an epoch."
+                f"n_labelled_per_batch={k} over {n_batches} batches an epoch deals only "
+                f"{dealt} of the {n_labelled} labelled training rows ({dealt / n_labelled:.0%}) "
+                f"each epoch. n_labelled_per_batch=None deals every labelled row once an epoch."
             )
 
     def _warn_if_one_class(self, X, y_encoded):

@@ -4,7 +4,7 @@ import pytest
 import torch
 from skorch.dataset import Dataset
 
-from sklearn_ssvae._batching import SemiSupervisedBatches
+from sklearn_ssvae._batching import SemiSupervisedBatches, epoch_plan
 
 
 def dataset(n_labelled, n_unlabelled):
@@ -49,6 +49,16 @@ def test_fixed_number_of_labelled_rows_per_batch():
     )
     assert labelled_counts(batches) == [20] * len(batches)
     assert sum(len(y) - 20 for _, y in batches) == 995
+
+
+@pytest.mark.parametrize("n_labelled, n_unlabelled, k", [
+    (100, 900, None), (3, 997, None), (5, 995, 20), (400, 600, 20), (50, 0, 20)])
+def test_epoch_plan_counts_the_batches_and_labelled_rows_an_epoch_deals(n_labelled,
+                                                                         n_unlabelled, k):
+    batches = list(SemiSupervisedBatches(dataset(n_labelled, n_unlabelled), batch_size=100,
+                                         training=True, n_labelled_per_batch=k))
+    assert epoch_plan(n_labelled, n_unlabelled, 100, k) == (len(batches),
+                                                            sum(labelled_counts(batches)))
 
 
 def test_epochs_are_shuffled_differently():
